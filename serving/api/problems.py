@@ -1,0 +1,89 @@
+"""RFC 9457 problem details for every error response.
+
+Messages never repeat request values: a path or query value may be a claim or member id.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from serving.api.schemas import FieldError, Problem
+from workflow.errors import StoreError
+
+__all__ = ["PROBLEM_MEDIA_TYPE", "install_problem_handlers", "problem_response"]
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Build a problem details response; the title is the standard reason phrase of ``status``."""
+    problem = Problem(title=_reason_phrase(status), status=status, detail=detail, errors=errors)
+    return JSONResponse(
+        problem.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register handlers that return problem details for HTTP, validation, store and unexpected errors."""
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StoreError, _store_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _http_error(_request: Request, exc: Any) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else _reason_phrase(exc.status_code)
+    return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+
+async def _validation_error(_request: Request, exc: Any) -> JSONResponse:
+    errors = [_field_error(error) for error in exc.errors()]
+    if errors:
+        first = errors[0]
+        detail = f"Invalid {first.location} parameter '{first.field}': {first.message}."
+    else:
+        detail = "The request is invalid."
+    return problem_response(422, detail, errors=errors)
+
+
+def _field_error(error: dict[str, Any]) -> FieldError:
+    # ``loc`` is ("query", "limit") or ("path", "exception_id"); pydantic's "input" key is dropped
+    # on purpose, because it is the rejected value.
+    location, *path = [str(part) for part in error.get("loc", ())] or ["request"]
+    message = error.get("msg", "invalid value")
+    return FieldError(field=".".join(path) or location, location=location, message=message)
+
+
+async def _store_error(request: Request, exc: Any) -> JSONResponse:
+    logger.error("store failed on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(503, "The database is unavailable. Retry later, or check the server log.")
+
+
+async def _unexpected_error(request: Request, exc: Any) -> JSONResponse:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "An unexpected error occurred. Check the server log.")

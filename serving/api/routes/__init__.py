@@ -1,0 +1,1 @@
+"""HTTP routes: health checks and exceptions."""

@@ -1,0 +1,193 @@
+"""Load a model bundle, predict the three triage heads, and explain each prediction with SHAP.
+
+A bundle is a folder with ``bundle.json`` (name, version, label sets, feature specification,
+calibration temperatures, per-class thresholds, metrics) and one LightGBM text model per head
+(``type.txt``, ``priority.txt``, ``resolution.txt``). Everything needed to encode a request is in
+the bundle, so a prediction never depends on the code that trained it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import shap
+
+from features.pipeline import FeatureSpec, exception_features
+from workflow.errors import ModelError
+from workflow.records import Contribution
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["HEADS", "HeadPrediction", "TriageModel", "softmax"]
+
+HEADS: tuple[str, ...] = ("type", "priority", "resolution")
+TOP_CONTRIBUTIONS = 3
+
+
+def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Turn raw multiclass scores into probabilities, dividing the scores by ``temperature`` first."""
+    scaled = scores / temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class HeadPrediction:
+    """One head's prediction for one exception: the label, calibrated probabilities and why."""
+
+    label: str
+    confidence: float
+    threshold: float
+    probabilities: dict[str, float]
+    explanation: tuple[Contribution, ...]
+
+
+@dataclass
+class _Head:
+    name: str
+    labels: list[str]
+    booster: lgb.Booster
+    temperature: float
+    thresholds: dict[str, float]
+    explainer: Any = None
+
+    def raw_scores(self, matrix: np.ndarray) -> np.ndarray:
+        scores = self.booster.predict(matrix, raw_score=True, num_threads=1)
+        return scores.reshape(len(matrix), -1)
+
+
+class TriageModel:
+    """The three LightGBM heads of a bundle, with the feature spec that feeds them."""
+
+    def __init__(self, path: Path, metadata: dict[str, Any], heads: dict[str, _Head], spec: FeatureSpec):
+        self.path = path
+        self.metadata = metadata
+        self.heads = heads
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        """The registered model name, e.g. ``claims-triage``."""
+        return str(self.metadata["name"])
+
+    @property
+    def version(self) -> str:
+        """The bundle version: a content hash, so two identical bundles share a version."""
+        return str(self.metadata["version"])
+
+    @property
+    def run_id(self) -> str | None:
+        """The MLflow run that produced the bundle, when it was trained under MLflow."""
+        return self.metadata.get("mlflow_run_id")
+
+    @classmethod
+    def load(cls, path: str | Path) -> TriageModel:
+        """Load a bundle folder; raise :class:`ModelError` naming what is missing or unreadable."""
+        folder = Path(path)
+        manifest = folder / "bundle.json"
+        if not manifest.is_file():
+            raise ModelError(
+                f"no model bundle at {folder}: bundle.json is missing. "
+                "Build the default bundle with `triage train --output models/default`."
+            )
+        try:
+            metadata = json.loads(manifest.read_text(encoding="utf-8"))
+            spec = FeatureSpec.from_dict(metadata["feature_spec"])
+            heads = {}
+            for name, head_meta in metadata["heads"].items():
+                booster = lgb.Booster(model_file=str(folder / head_meta["model_file"]))
+                heads[name] = _Head(
+                    name=name,
+                    labels=list(head_meta["labels"]),
+                    booster=booster,
+                    temperature=float(head_meta.get("temperature", 1.0)),
+                    thresholds={k: float(v) for k, v in head_meta.get("thresholds", {}).items()},
+                )
+        except (KeyError, ValueError, lgb.basic.LightGBMError) as error:
+            raise ModelError(f"the model bundle at {folder} is unreadable: {error}") from error
+        if "type" not in heads:
+            raise ModelError(f"the model bundle at {folder} has no `type` head; retrain it with `triage train`")
+        logger.info("loaded model %s version %s from %s", metadata.get("name"), metadata.get("version"), folder)
+        return cls(folder, metadata, heads, spec)
+
+    def feature_rows(self, payloads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Build the raw feature rows of exceptions given in their JSON form."""
+        return [exception_features(payload) for payload in payloads]
+
+    def predict(
+        self, payloads: Sequence[Mapping[str, Any]], *, explain: bool = True
+    ) -> tuple[list[dict[str, Any]], dict[str, list[HeadPrediction]]]:
+        """Predict every head for a batch of exceptions; explain only each head's predicted class.
+
+        Returns the raw feature rows and, per head, one prediction per exception, in input order.
+        """
+        rows = self.feature_rows(payloads)
+        matrix = self.spec.encode(rows)
+        results: dict[str, list[HeadPrediction]] = {}
+        for name, head in self.heads.items():
+            results[name] = self._predict_head(head, matrix, rows, explain=explain)
+        return rows, results
+
+    def _predict_head(
+        self, head: _Head, matrix: np.ndarray, rows: Sequence[Mapping[str, Any]], *, explain: bool
+    ) -> list[HeadPrediction]:
+        probabilities = softmax(head.raw_scores(matrix), head.temperature)
+        predicted = probabilities.argmax(axis=1)
+        contributions = self._contributions(head, matrix) if explain else None
+
+        predictions = []
+        for i, class_index in enumerate(predicted):
+            label = head.labels[class_index]
+            explanation: tuple[Contribution, ...] = ()
+            if contributions is not None:
+                explanation = self._top_contributions(contributions[i, :, class_index], rows[i])
+            predictions.append(HeadPrediction(
+                label=label,
+                confidence=float(probabilities[i, class_index]),
+                threshold=head.thresholds.get(label, 1.0),
+                probabilities={lbl: round(float(p), 6) for lbl, p in zip(head.labels, probabilities[i], strict=True)},
+                explanation=explanation,
+            ))
+        return predictions
+
+    def _contributions(self, head: _Head, matrix: np.ndarray) -> np.ndarray:
+        """SHAP values in raw score units, shaped (rows, features, classes)."""
+        if head.explainer is None:
+            head.explainer = shap.TreeExplainer(head.booster)
+        values = head.explainer.shap_values(matrix, check_additivity=False)
+        values = np.asarray(values)
+        if values.ndim == 2:
+            values = values[:, :, np.newaxis]
+        return values
+
+    def expected_values(self, head: str) -> np.ndarray:
+        """The SHAP base value of each class of a head, in raw score units."""
+        explainer = self.heads[head].explainer or shap.TreeExplainer(self.heads[head].booster)
+        self.heads[head].explainer = explainer
+        return np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
+
+    def _top_contributions(self, values: np.ndarray, row: Mapping[str, Any]) -> tuple[Contribution, ...]:
+        order = np.argsort(-np.abs(values))[:TOP_CONTRIBUTIONS]
+        columns = self.spec.columns
+        return tuple(
+            Contribution(feature=columns[j], value=_display_value(row.get(columns[j])), contribution=round(float(values[j]), 6))
+            for j in order
+        )
+
+
+def _display_value(value: Any) -> str:
+    if value is None:
+        return "missing"
+    if isinstance(value, float):
+        if np.isnan(value):
+            return "missing"
+        return f"{value:.2f}".rstrip("0").rstrip(".") if not value.is_integer() else str(int(value))
+    return str(value)

@@ -1,0 +1,161 @@
+"""The main job: read documents, detect exceptions, triage them and store everything.
+
+:func:`run_flow` reads as the list of steps it performs. Each document is stored in its own
+transaction as soon as it is read, so a failure later in the run never leaves half a document
+behind, and a document read before is recognised by its content hash and skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from serving.model import TriageModel
+from serving.routing import RoutingPolicy
+from serving.triage import triage_exceptions
+from workflow.flow import ReadDocument, detect, iter_input_files, read_document
+from workflow.records import Document, PredictionRecord, Severity
+from workflow.store import Store
+from workflow.validation import RuleSet, load_rule_set
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RunSummary", "run_flow"]
+
+
+@dataclass
+class RunSummary:
+    """What one run did, as counts a person can check against the input."""
+
+    run_id: str
+    documents_read: int = 0
+    documents_skipped: int = 0
+    documents_failed: list[Document] = field(default_factory=list)
+    claims: int = 0
+    claim_payments: int = 0
+    payments: int = 0
+    reading_findings: int = 0
+    rule_findings: int = 0
+    first_pass_rate: float | None = None
+    exceptions_new: int = 0
+    exceptions_by_kind: Counter[str] = field(default_factory=Counter)
+    exceptions_by_type: Counter[str] = field(default_factory=Counter)
+    exceptions_by_route: Counter[str] = field(default_factory=Counter)
+    predictions: int = 0
+    model_version: str | None = None
+
+    @property
+    def auto_route_rate(self) -> float | None:
+        """Share of this run's predictions routed automatically."""
+        return self.exceptions_by_route["auto"] / self.predictions if self.predictions else None
+
+    def to_dict(self) -> dict[str, object]:
+        """The summary as JSON-ready values, for the run record and `--format json`."""
+        return {
+            "run_id": self.run_id,
+            "documents_read": self.documents_read,
+            "documents_skipped": self.documents_skipped,
+            "documents_failed": [{"file": d.file, "error": d.error} for d in self.documents_failed],
+            "claims": self.claims,
+            "claim_payments": self.claim_payments,
+            "payments": self.payments,
+            "reading_findings": self.reading_findings,
+            "rule_findings": self.rule_findings,
+            "first_pass_rate": self.first_pass_rate,
+            "exceptions_new": self.exceptions_new,
+            "exceptions_by_kind": dict(self.exceptions_by_kind),
+            "exceptions_by_type": dict(self.exceptions_by_type),
+            "exceptions_by_route": dict(self.exceptions_by_route),
+            "predictions": self.predictions,
+            "auto_route_rate": self.auto_route_rate,
+            "model_version": self.model_version,
+        }
+
+
+def _ingest(paths: Iterable[str | os.PathLike[str]], store: Store, run_id: str, summary: RunSummary,
+            progress: Callable[[str], None] | None) -> list[ReadDocument]:
+    """Read and store each document; return the ones that are new in this run."""
+    new_documents = []
+    for path in iter_input_files(paths):
+        if progress:
+            progress(str(path))
+        read = read_document(path)
+        if read.document.status == "failed":
+            logger.warning("could not read %s: %s", path, read.document.error)
+            store.record_failed_document(read.document, run_id=run_id)
+            summary.documents_failed.append(read.document)
+            continue
+        if not store.save_document(read.document, read.records, run_id=run_id):
+            logger.info("skipped document %s: it was ingested before", read.document.document_id[:12])
+            summary.documents_skipped += 1
+            continue
+        summary.documents_read += 1
+        new_documents.append(read)
+    return new_documents
+
+
+def _known_claims(store: Store, documents: list[ReadDocument]) -> dict[str, list[object]]:
+    """Claims stored by earlier runs that this run's payments may pay."""
+    from workflow.records import ClaimPayment
+
+    run_documents = {d.document.document_id for d in documents}
+    claim_ids = {r.claim_id for d in documents for r in d.records if isinstance(r, ClaimPayment)}
+    stored = store.find_claims(claim_ids)
+    return {
+        claim_id: [c for c in claims if c.document_id not in run_documents]
+        for claim_id, claims in stored.items()
+    }
+
+
+def _count_predictions(summary: RunSummary, predictions: list[PredictionRecord]) -> None:
+    summary.predictions = len(predictions)
+    for prediction in predictions:
+        summary.exceptions_by_type[prediction.predicted_type] += 1
+        summary.exceptions_by_route[prediction.route] += 1
+
+
+def run_flow(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    store: Store,
+    model: TriageModel,
+    rule_set: RuleSet | None = None,
+    policy: RoutingPolicy | None = None,
+    as_of: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Run the whole flow over files and folders and return the summary."""
+    rule_set = rule_set or load_rule_set()
+    as_of = as_of or dt.date.today()
+    run_id = store.start_run()
+    summary = RunSummary(run_id=run_id, model_version=model.version)
+
+    documents = _ingest(paths, store, run_id, summary, progress)
+    result = detect(documents=documents, rule_set=rule_set, as_of=as_of,
+                    known_claims=_known_claims(store, documents))
+    summary.claims = len(result.claims)
+    summary.claim_payments = len(result.claim_payments)
+    summary.payments = len(result.payments)
+    summary.reading_findings = sum(1 for f in result.reading_findings if f.severity != Severity.INFO)
+    summary.rule_findings = len(result.rule_findings)
+    summary.first_pass_rate = result.first_pass_rate
+
+    summary.exceptions_new = store.add_exceptions(result.exceptions, run_id=run_id)
+    summary.exceptions_by_kind.update(e.kind for e in result.exceptions)
+
+    if progress:
+        progress(f"triaging {len(result.exceptions)} exceptions")
+    predictions = triage_exceptions(result.exceptions, model, policy=policy, run_id=run_id)
+    store.add_predictions(predictions)
+    _count_predictions(summary, predictions)
+
+    kpis = {"auto_route_rate": summary.auto_route_rate}
+    if summary.first_pass_rate is not None:
+        kpis["first_pass_validation_rate"] = summary.first_pass_rate
+    store.record_kpis(run_id, {k: v for k, v in kpis.items() if v is not None})
+    store.finish_run(run_id, summary.to_dict())
+    return summary

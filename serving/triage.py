@@ -1,0 +1,99 @@
+"""Triage exceptions: predict with the model bundle, explain, and route by the policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from serving.model import TriageModel
+from serving.routing import RoutingPolicy, route_exception
+from workflow.records import ExceptionRecord, PredictionRecord, record_to_dict
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["triage_exceptions", "triage_payloads"]
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value is not None else Decimal("0")
+    except InvalidOperation:
+        return Decimal("0")
+
+
+def triage_payloads(
+    payloads: Sequence[Mapping[str, Any]],
+    model: TriageModel,
+    *,
+    policy: RoutingPolicy | None = None,
+    run_id: str | None = None,
+) -> list[PredictionRecord]:
+    """Predict, explain and route exceptions given in their JSON form, as one vectorised batch."""
+    if not payloads:
+        return []
+    started = time.perf_counter()
+    rows, heads = model.predict(payloads)
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    per_item_ms = elapsed_ms / len(payloads)
+    now = dt.datetime.now(dt.UTC)
+
+    predictions = []
+    for i, payload in enumerate(payloads):
+        type_prediction = heads["type"][i]
+        priority = heads["priority"][i].label if "priority" in heads else None
+        resolution = heads["resolution"][i].label if "resolution" in heads else None
+        exception_id = str(payload["exception_id"])
+        decision = route_exception(
+            exception_id=exception_id,
+            predicted_type=type_prediction.label,
+            confidence=type_prediction.confidence,
+            threshold=type_prediction.threshold,
+            amount_at_risk=_amount(payload.get("amount_at_risk")),
+            predicted_resolution=resolution,
+            policy=policy,
+        )
+        predictions.append(PredictionRecord(
+            prediction_id=f"pred_{uuid.uuid4().hex[:20]}",
+            exception_id=exception_id,
+            model_name=model.name,
+            model_version=model.version,
+            predicted_type=type_prediction.label,
+            confidence=round(type_prediction.confidence, 6),
+            threshold=round(type_prediction.threshold, 6),
+            probabilities=type_prediction.probabilities,
+            explanation=type_prediction.explanation,
+            feature_values={k: (None if isinstance(v, float) and v != v else v) for k, v in rows[i].items()},
+            route=decision.route,
+            route_reason=decision.reason,
+            queue=decision.queue,
+            created_at=now,
+            latency_ms=round(per_item_ms, 3),
+            predicted_priority=priority,
+            predicted_resolution=resolution,
+            run_id=run_id,
+        ))
+    auto = sum(1 for p in predictions if p.route == "auto")
+    logger.info("triaged %d exceptions with %s@%s: %d auto, %d review",
+                len(predictions), model.name, model.version, auto, len(predictions) - auto)
+    return predictions
+
+
+def triage_exceptions(
+    exceptions: Sequence[ExceptionRecord],
+    model: TriageModel,
+    *,
+    policy: RoutingPolicy | None = None,
+    run_id: str | None = None,
+    batch_size: int = 1000,
+) -> list[PredictionRecord]:
+    """Triage exception records in batches of ``batch_size``."""
+    predictions: list[PredictionRecord] = []
+    for start in range(0, len(exceptions), batch_size):
+        batch = [record_to_dict(e) for e in exceptions[start:start + batch_size]]
+        predictions.extend(triage_payloads(batch, model, policy=policy, run_id=run_id))
+    return predictions

@@ -1,0 +1,203 @@
+"""The detection half of the triage flow: read documents, validate claims, match payments.
+
+Every step is a plain function from one typed value to the next, so the run command, the training
+data builder and the tests all call the same code. Nothing here touches the database or a model:
+:func:`detect` takes the claims known from earlier runs as an argument and returns what it found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from features.x12 import detect_transaction_kind, read_x12
+from workflow.errors import NotX12Error
+from workflow.exceptions import exceptions_from_findings, exceptions_from_matches
+from workflow.matching import ClaimRef, PaymentMatch, match_payments
+from workflow.records import (
+    Claim,
+    ClaimPayment,
+    Document,
+    ExceptionRecord,
+    Finding,
+    Payment,
+    ProviderAdjustment,
+    Record,
+    Severity,
+)
+from workflow.validation import RuleSet, first_pass_rate
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DetectionResult",
+    "ReadDocument",
+    "detect",
+    "document_id_of",
+    "iter_input_files",
+    "read_document",
+]
+
+SNIFF_BYTES = 1 << 16
+HIDDEN_PREFIXES = (".", "_")
+
+
+@dataclass
+class ReadDocument:
+    """One input file after reading: its document row and the records that came out of it."""
+
+    document: Document
+    records: list[Record]
+
+
+@dataclass
+class DetectionResult:
+    """Everything one pass of detection found, kept apart by kind for counting and storing."""
+
+    documents: list[ReadDocument] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    claim_payments: list[ClaimPayment] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
+    reading_findings: list[Finding] = field(default_factory=list)
+    rule_findings: list[Finding] = field(default_factory=list)
+    matches: list[PaymentMatch] = field(default_factory=list)
+    exceptions: list[ExceptionRecord] = field(default_factory=list)
+    first_pass_rate: float | None = None
+
+    @property
+    def failed_documents(self) -> list[Document]:
+        """Documents that could not be read at all."""
+        return [d.document for d in self.documents if d.document.status == "failed"]
+
+
+def iter_input_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Expand files and folders into the files to read, in a stable sorted order.
+
+    Hidden files and folders (a leading dot or underscore) are skipped inside folders, but a file
+    named on the command line is always read.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path).parts
+                if child.is_file() and not any(part.startswith(HIDDEN_PREFIXES) for part in relative):
+                    yield child
+        else:
+            yield path
+
+
+def document_id_of(path: Path) -> str:
+    """Hash a file's bytes in chunks: the document id is the SHA-256 of the content."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sniff_kind(path: Path) -> str | None:
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    return detect_transaction_kind(head)
+
+
+def read_document(path: Path) -> ReadDocument:
+    """Read one file into records; a file that cannot be read becomes a failed document."""
+    try:
+        size = path.stat().st_size
+        document_id = document_id_of(path)
+    except OSError as error:
+        reason = f"cannot open the file: {error.strerror or error}"
+        return ReadDocument(Document(f"missing:{path}", str(path), "unknown", 0, "failed", reason), [])
+
+    try:
+        kind = _sniff_kind(path) or "x12"
+        records = list(read_x12(path))
+    except NotX12Error as error:
+        return ReadDocument(Document(document_id, str(path), "unknown", size, "failed", str(error)), [])
+
+    kind = "x12_" + kind.lower()
+    logger.info("read document %s (%s): %d records", document_id[:12], kind, len(records))
+    return ReadDocument(Document(document_id, str(path), kind, size, "read"), records)
+
+
+def _split_records(result: DetectionResult, records: Iterable[Record]) -> None:
+    for record in records:
+        if isinstance(record, Claim):
+            result.claims.append(record)
+        elif isinstance(record, ClaimPayment):
+            result.claim_payments.append(record)
+        elif isinstance(record, Payment):
+            result.payments.append(record)
+        elif isinstance(record, ProviderAdjustment):
+            result.provider_adjustments.append(record)
+        elif isinstance(record, Finding):
+            result.reading_findings.append(record)
+
+
+def _claims_index(
+    claims: Sequence[Claim], known_claims: Mapping[str, Sequence[ClaimRef]]
+) -> dict[str, list[ClaimRef]]:
+    index: dict[str, list[ClaimRef]] = defaultdict(list)
+    for claim_id, refs in known_claims.items():
+        index[claim_id].extend(refs)
+    for claim in claims:
+        index[claim.claim_id].append(claim)
+    return index
+
+
+def detect(
+    paths: Iterable[str | os.PathLike[str]] | None = None,
+    *,
+    rule_set: RuleSet,
+    as_of: dt.date,
+    documents: Sequence[ReadDocument] | None = None,
+    known_claims: Mapping[str, Sequence[ClaimRef]] | None = None,
+) -> DetectionResult:
+    """Read, validate and match; return every record, finding, match and exception.
+
+    Pass ``paths`` to read files, or ``documents`` already read. ``known_claims`` holds claims
+    stored by earlier runs, keyed by claim id, so a remittance can match a claim sent last month.
+    """
+    result = DetectionResult()
+    if documents is None:
+        documents = [read_document(path) for path in iter_input_files(paths or [])]
+    for read in documents:
+        result.documents.append(read)
+        _split_records(result, read.records)
+
+    result.rule_findings = rule_set.validate(result.claims, as_of=as_of)
+    result.first_pass_rate = first_pass_rate(len(result.claims), result.rule_findings) if result.claims else None
+
+    claims_index = _claims_index(result.claims, known_claims or {})
+    result.matches = match_payments(result.claim_payments, claims_index)
+
+    claims_by_id = {claim.claim_id: claim for claim in result.claims}
+    claims_by_key = {(claim.claim_id, claim.payer_id): claim for claim in result.claims}
+    result.exceptions = exceptions_from_findings(result.rule_findings, claims_by_id, as_of)
+    result.exceptions += exceptions_from_matches(result.matches, claims_by_key)
+    result.exceptions = _unique_exceptions(result.exceptions)
+
+    errors = sum(1 for f in result.rule_findings if f.severity == Severity.ERROR)
+    logger.info(
+        "detected %d exceptions from %d claims, %d claim payments and %d rule errors",
+        len(result.exceptions), len(result.claims), len(result.claim_payments), errors,
+    )
+    return result
+
+
+def _unique_exceptions(exceptions: Sequence[ExceptionRecord]) -> list[ExceptionRecord]:
+    # The same rule can fire twice on one segment (for example two invalid diagnosis pointers
+    # with the same value); one exception per id is enough for a reviewer.
+    unique: dict[str, ExceptionRecord] = {}
+    for exception in exceptions:
+        unique.setdefault(exception.exception_id, exception)
+    return list(unique.values())

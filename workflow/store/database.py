@@ -1,0 +1,106 @@
+"""Engine creation and schema migration for the store.
+
+The Alembic environment ships inside the package (``workflow/store/migrations``) and is
+configured here in code, so an installed package migrates its database without an alembic.ini.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from workflow.errors import StoreError
+
+__all__ = ["DEFAULT_STORE_URL", "MIGRATIONS_DIR", "create_store_engine", "upgrade_schema"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_STORE_URL = "sqlite:///triage.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Seconds a SQLite writer waits for another writer's lock before it fails with "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def create_store_engine(url: str) -> Engine:
+    """Create an engine for ``url``; for a SQLite file, create its folder and enable WAL and FKs.
+
+    Parameters are hidden from SQLAlchemy's error messages because they carry claim content.
+    """
+    parsed = parse_store_url(url)
+
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, hide_parameters=True, pool_pre_ping=True)
+
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+    engine_options: dict[str, Any] = {"hide_parameters": True}
+    if in_memory:
+        # Each new connection to ":memory:" is a new empty database, so every session
+        # has to share the one connection.
+        engine_options["poolclass"] = StaticPool
+        engine_options["connect_args"] = {"check_same_thread": False}
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine_options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+
+    engine = create_engine(parsed, **engine_options)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def parse_store_url(url: str) -> URL:
+    """Parse a database URL, raising StoreError with an example when it is malformed."""
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(
+            f"invalid store URL {url!r}: expected a SQLAlchemy URL such as "
+            f"'{DEFAULT_STORE_URL}' or 'postgresql+psycopg://127.0.0.1:5432/triage'"
+        ) from exc
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # SQLite leaves foreign keys off unless every connection turns them on.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL lets the API read while a run writes. An in-memory database returns "memory"
+        # and keeps its journal mode, which is fine.
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
+
+
+def alembic_config() -> Config:
+    """Return an Alembic configuration that points at the migrations inside this package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations on ``engine`` up to ``revision`` (the newest by default)."""
+    config = alembic_config()
+    safe_url = engine.url.render_as_string(hide_password=True)
+    logger.info("migrating store %s to revision %s", safe_url, revision)
+    try:
+        with engine.begin() as connection:
+            # The connection is handed over in attributes rather than as sqlalchemy.url, so
+            # env.py never re-parses the URL (configparser would choke on % in passwords).
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise StoreError(
+            f"could not open or migrate the store at {safe_url}: {type(reason).__name__}: {reason}. "
+            "Check that the database server is running and that the user may create tables."
+        ) from exc

@@ -1,0 +1,1 @@
+"""Alembic revisions of the triage store, oldest first by their ``down_revision`` chain."""
