@@ -34,9 +34,16 @@ def configure(
 
 
 def _register_commands() -> None:
-    # Each command module adds its commands to ``app`` on import; keeping them apart lets each
-    # stage own its command without one file collecting every option of the project.
-    from serving.commands import codesets, parse, run, train, validate  # noqa: F401
+    # Each module in serving/commands adds its commands to ``app`` on import, so a stage owns its
+    # commands without one file collecting every option of the project.
+    import importlib
+    import pkgutil
+
+    import serving.commands
+
+    for module in sorted(pkgutil.iter_modules(serving.commands.__path__), key=lambda m: m.name):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"serving.commands.{module.name}")
 
 
 _register_commands()

@@ -1,8 +1,8 @@
 """Read supplier invoices, remittance advice and claim forms from PDF files with pdfplumber.
 
-``extract_pdf(path)`` returns an :class:`ExtractedDocument`: named fields with their page,
-position and confidence, line items or claims, the quality of each page's text layer, and the
-findings met on the way (unreadable pages, totals that do not add up, fields not found).
+``extract_pdf(path)`` returns an :class:`ExtractedDocument`. It has named fields with their page,
+position and confidence, line items or claims, and the quality of each page's text layer. Its
+findings list unreadable pages, totals that do not add up and fields not found.
 """
 
 from features.pdf.document import DOCUMENT_KINDS, ExtractedDocument, ExtractedField, PageInfo

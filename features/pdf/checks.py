@@ -117,7 +117,7 @@ def check_confidence(doc: ExtractedDocument) -> list[Finding]:
     """Flag required fields that were not found and fields read with low confidence."""
     findings: list[Finding] = []
     if not any(page.usable for page in doc.pages) and not doc.form_fields:
-        return findings  # the no-text-layer findings already say that nothing could be read
+        return findings  # the no-text-layer findings already report that nothing could be read
     for name in REQUIRED_FIELDS.get(doc.kind, ()):
         if name not in doc.fields:
             findings.append(Finding(

@@ -1,9 +1,9 @@
 """``extract_pdf``: read an invoice, remittance advice or claim form PDF into fields with positions.
 
-The steps: open the file (PdfError for an empty, encrypted or malformed one), judge each page's text
-layer, group words into lines, read form fields, pick a vendor template if one matches, classify
-the document, read header fields (template first, then label rules), read line items or claims,
-and check the arithmetic. Every problem the reading meets becomes a finding on the document.
+The steps are: open the file, judge each page's text layer, group words into lines and read form
+fields. Then pick a vendor template if one matches, classify the document, and read header fields
+(template first, then label rules). Last, read line items or claims and check the arithmetic.
+An empty, encrypted or malformed file raises PdfError; every other problem becomes a finding.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["classify_kind", "extract_pdf"]
 
-# Errors pdfminer and pdfplumber raise on content they cannot parse; a page that raises one is
-# reported as unreadable, and one raised outside a page turns into PdfError.
+# Errors pdfminer and pdfplumber raise on content they cannot parse. A page that raises one is
+# reported as unreadable. One raised outside a page turns into PdfError.
 PARSE_ERRORS = (PdfminerException, PDFException, PSException, ValueError, TypeError, KeyError,
                 AttributeError, IndexError, AssertionError, ZeroDivisionError, RecursionError, OverflowError)
 

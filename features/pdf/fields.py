@@ -1,4 +1,4 @@
-"""Find header fields by their labels: the value stands right of the label or below it.
+"""Find header fields by their labels: the value is right of the label or below it.
 
 Each field has label patterns in priority order, in English with the common German, Dutch and
 French forms. A value must parse as the field's kind (a date, an amount, or an identifier with a
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["FieldRule", "INVOICE_RULES", "REMITTANCE_RULES", "LabelMatch", "ReadingContext",
            "find_labels", "read_field", "read_fields", "read_vendor", "read_currency", "union_bbox"]
 
-# Confidence by how a value was found; a weak label (a bare "Date" or "#") costs a little more.
+# Confidence by how a value was found. A weak label (a bare "Date" or "#") costs a little more.
 CONFIDENCE_RIGHT = 0.9
 CONFIDENCE_BELOW = 0.8
 WEAK_LABEL_PENALTY = 0.15
@@ -307,7 +307,7 @@ def read_field(rule: FieldRule, matches: Sequence[LabelMatch], lines: Sequence[L
             confidence = CONFIDENCE_RIGHT
             method = "label_right"
             if value is None and rule.kind != "amount":
-                # Amounts are not read below a label: under a column header they are line values.
+                # Amounts are not read below a label, because under a column header they are line values.
                 value = _value_from_words(rule, _below(match, lines, matches), context)
                 confidence, method = CONFIDENCE_BELOW, "label_below"
             if value is None:

@@ -1,6 +1,6 @@
 """Open a PDF safely, judge each page's text layer, and group its words into lines.
 
-pdfplumber gives words with positions; invoices are read line by line, so words whose tops lie
+pdfplumber gives words with positions. Invoices are read line by line, so words whose tops lie
 within a few points of each other are joined into a :class:`Line` that keeps each word's box.
 """
 
@@ -36,12 +36,12 @@ MIN_TEXT_CHARS = 20
 """Fewer characters than this on a page cannot carry an invoice: the page is treated as an image."""
 
 SPARSE_TEXT_CHARS = 100
-"""Below this many characters, a page that also holds an image or many vector paths is a scan or a
+"""Below this many characters, a page that also contains an image or many vector paths is a scan or a
 form drawn as outlines, with at most a stray line of real text."""
 
 MIN_LETTER_ENTROPY = 2.5
 """Shannon entropy (bits) of the Latin letter distribution below which text is a scrambled font
-mapping. Text in English, German or Dutch measures about 4.0-4.3 bits; a font whose glyphs all map
+mapping. Text in English, German or Dutch measures about 4.0-4.3 bits. A font whose glyphs all map
 to a few letters ("Agaaaaa: AAAA") measures under 1.5."""
 
 MAX_BAD_CHAR_SHARE = 0.3
@@ -123,7 +123,7 @@ def open_pdf(path: Path) -> PDF:
         raise
     except (PdfminerException, PSException, ValueError, TypeError, KeyError, AttributeError,
             IndexError, AssertionError, RecursionError) as exc:
-        # pdfminer raises a wide range of errors on broken files; each means the same to a caller.
+        # pdfminer raises a wide range of errors on broken files, and each means the same to a caller.
         raise _opening_error(path, exc) from exc
     return pdf
 

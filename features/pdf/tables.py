@@ -2,8 +2,8 @@
 
 A table starts at a header line whose words name at least two known columns, one of them an
 amount. Each header word (or run of close words, "Unit Price") becomes a column anchor. A row is
-a line with a number under the amount column; numbers are assigned to the nearest anchor and the
-words under the description anchor form the description. A line without numbers right below a
+a line with a number under the amount column. Its numbers are assigned to the nearest anchor,
+and the words under the description anchor form the description. A line without numbers right below a
 row continues that row's description (wrapped text). The table ends at a total or tax line; a
 table left open at a page end continues on the next page, under a repeated header or, without
 one, with rows whose amount lines up with the amount column.

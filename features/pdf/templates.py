@@ -3,7 +3,7 @@
 A template names its vendor, a ``match`` regex that recognises the vendor's documents on page 1,
 optional conventions (``decimal``, ``day_first``) and, per field, one way to find the value:
 
-- ``anchor``: a label regex; the value stands right of the label or below it;
+- ``anchor``: a label regex. The value is right of the label or below it.
 - ``pattern``: a regex searched line by line; its first group (or the whole match) is the value;
 - ``region``: ``[x0, top, x1, bottom]`` in points on ``page`` (1-based, -1 for the last page);
   the text inside is the value, or what ``pattern`` finds in it.
@@ -43,7 +43,7 @@ class TemplateError(PdfError):
 
 @dataclass(frozen=True, slots=True)
 class FieldTemplate:
-    """How one field is found in one vendor's layout."""
+    """The rule that finds one field in one vendor's layout."""
 
     anchor: str | None = None
     pattern: str | None = None
@@ -149,8 +149,8 @@ def _page_lines(lines: Sequence[Line], page: int) -> list[Line]:
     pages = sorted({line.page for line in lines})
     if not pages:
         return []
-    wanted = pages[page] if page < 0 and -page <= len(pages) else page
-    return [line for line in lines if line.page == wanted]
+    number = pages[page] if page < 0 and -page <= len(pages) else page
+    return [line for line in lines if line.page == number]
 
 
 def _words_in_region(lines: Sequence[Line], region: tuple[float, float, float, float]):

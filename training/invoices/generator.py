@@ -179,9 +179,11 @@ def _header_block(pdf: _Pdf, invoice: _Invoice, labels: dict[str, str]) -> None:
     pdf.set_font("Helvetica", "", 9)
     pdf.set_xy(50, 72)
     pdf.cell(300, 12, vendor.address)
+
     pdf.set_font("Helvetica", "B", 20)
     pdf.set_xy(400, 50)
     pdf.cell(145, 22, "INVOICE", align="R")
+
     pdf.set_font("Helvetica", "", 10)
     rows = [(labels["number"], invoice.number),
             (labels["date"], format_date(invoice.invoice_date, vendor.style)),
@@ -195,6 +197,7 @@ def _header_block(pdf: _Pdf, invoice: _Invoice, labels: dict[str, str]) -> None:
         pdf.set_xy(435, y)
         pdf.cell(110, 14, value)
         y += 16
+
     pdf.set_xy(50, 110)
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(200, 14, "Bill to:")

@@ -24,7 +24,7 @@ DATE_FIELDS = {"invoice_date", "due_date"}
 
 @dataclass(frozen=True, slots=True)
 class FieldScore:
-    """One field of one document: what the truth says, what was extracted, and whether they agree."""
+    """One field of one document: the truth value, the extracted value, and whether they agree."""
 
     field: str
     expected: str | None

@@ -106,7 +106,7 @@ def _parse(path: Path, row: int, column: str, value: str, parser: Callable[[str]
 
 
 def _decimal(value: str) -> Decimal:
-    # "1,234.50" groups thousands with commas; a lone comma ("12,5") is a decimal comma.
+    # "1,234.50" groups thousands with commas, but a lone comma ("12,5") is a decimal comma.
     grouped = re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", value)
     cleaned = value.replace(",", "") if grouped else value.replace(",", ".")
     number = Decimal(cleaned)

@@ -1,9 +1,9 @@
 """Three-way match: invoice lines against purchase order lines and goods receipts.
 
-Each invoice is checked in order: is the vendor in the vendor master, is it a duplicate of an
-invoice seen before, does its PO exist, and then line by line: is the line on the PO, is the
-unit price within tolerance of the PO price, and is the quantity within tolerance of what was
-received. Every problem becomes an ExceptionRecord of kind ``invoice_mismatch``.
+Each invoice is checked in order. First the vendor must be in the vendor master, the invoice must
+not duplicate one seen before, and its PO must exist. Then each line must be on the PO, its unit
+price within tolerance of the PO price, and its quantity within tolerance of what was received.
+Every problem becomes an ExceptionRecord of kind ``invoice_mismatch``.
 """
 
 from __future__ import annotations
@@ -75,11 +75,11 @@ def find_vendor(invoice: Invoice, vendors: Sequence[Vendor]) -> Vendor | None:
         for vendor in vendors:
             if vendor.vendor_id == invoice.vendor_id:
                 return vendor
-    wanted = _normalise_name(invoice.vendor_name)
-    if not wanted:
+    printed = _normalise_name(invoice.vendor_name)
+    if not printed:
         return None
     for vendor in vendors:
-        if wanted in {_normalise_name(name) for name in (vendor.name, *vendor.aliases)}:
+        if printed in {_normalise_name(name) for name in (vendor.name, *vendor.aliases)}:
             return vendor
     return None
 
@@ -134,9 +134,9 @@ def _words(text: str) -> set[str]:
 
 
 def _match_po_line(line: InvoiceLine, po_lines: Sequence[PurchaseOrderLine],
-                   taken: set[int]) -> PurchaseOrderLine | None:
+                   matched: set[int]) -> PurchaseOrderLine | None:
     """Find the PO line an invoice line bills: same item code if printed, else the closest description."""
-    free = [po_line for po_line in po_lines if po_line.line_number not in taken]
+    free = [po_line for po_line in po_lines if po_line.line_number not in matched]
     tokens = _words(line.description)
     for po_line in free:
         if po_line.item_code and po_line.item_code.lower() in line.description.lower():
@@ -162,16 +162,16 @@ def _received_by_line(receipts: Iterable[GoodsReceipt]) -> dict[tuple[str, int],
 def _line_exceptions(invoice: Invoice, order: PurchaseOrder, received: Mapping[tuple[str, int], Decimal],
                      tolerances: MatchTolerances, detected_on: dt.date) -> list[ExceptionRecord]:
     found: list[ExceptionRecord] = []
-    taken: set[int] = set()
+    matched_po_lines: set[int] = set()
     for line in invoice.lines:
-        po_line = _match_po_line(line, order.lines, taken)
+        po_line = _match_po_line(line, order.lines, matched_po_lines)
         if po_line is None:
             found.append(_exception(
                 invoice, "invoice.line_not_on_po",
                 f"Invoice line {line.line_number} matches no line of {order.po_number}.",
                 line.amount or ZERO, detected_on, {"expected": "a PO line", "found": line.description}, line))
             continue
-        taken.add(po_line.line_number)
+        matched_po_lines.add(po_line.line_number)
         quantity = line.quantity if line.quantity is not None else ZERO
         if line.unit_price is not None and line.unit_price > tolerances.price_limit(po_line.unit_price):
             found.append(_exception(
@@ -229,8 +229,8 @@ def detect_invoice_exceptions(
 ) -> list[ExceptionRecord]:
     """Match each invoice to its vendor, PO and receipts, and return an exception for every problem.
 
-    ``history`` holds invoices accepted before; each invoice is also compared with the ones before
-    it in ``invoices``, so the second copy of a duplicate pair is the one flagged.
+    ``history`` contains invoices accepted before. Each invoice is also compared with the ones
+    before it in ``invoices``, so the second copy of a duplicate pair is the one flagged.
     """
     today = detected_on or dt.date.today()
     orders = {order.po_number.strip().upper(): order for order in purchase_orders}

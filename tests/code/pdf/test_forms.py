@@ -4,7 +4,7 @@ from features.pdf import extract_pdf
 
 
 def _form_pdf(fields: dict[str, str]) -> bytes:
-    """Build a one-page PDF whose AcroForm holds text fields with the given values."""
+    """Build a one-page PDF whose AcroForm contains text fields with the given values."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%s] >> >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

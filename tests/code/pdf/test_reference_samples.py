@@ -38,8 +38,8 @@ def _correct(kind: str, expected, found) -> bool:
     if kind == "date":
         return found.date == dt.date.fromisoformat(expected)
     if kind == "text_contains":
-        value, wanted = normalise_text(found.value), normalise_text(expected)
-        return bool(value) and (value in wanted or wanted in value)
+        value, truth = normalise_text(found.value), normalise_text(expected)
+        return bool(value) and (value in truth or truth in value)
     return normalise_text(found.value) == normalise_text(expected)
 
 
