@@ -27,7 +27,7 @@ model: install
 	@test -f $(MODEL_DIR)/bundle.json || $(BIN)/triage train --output $(MODEL_DIR)
 
 run: example model
-	$(BIN)/triage run $(EXAMPLE_DIR)/claims $(EXAMPLE_DIR)/remittances --db $(DB_URL) --as-of 2026-11-15
+	$(BIN)/triage run $(EXAMPLE_DIR)/claims $(EXAMPLE_DIR)/remittances $(EXAMPLE_DIR)/invoices --contracts $(EXAMPLE_DIR)/contracts.csv --db $(DB_URL) --as-of 2026-11-15
 	$(BIN)/triage serve --db $(DB_URL)
 
 test: install

@@ -1,32 +1,41 @@
 """Turn exceptions into model-ready feature rows, the same way in training and in serving.
 
 The pipeline has two steps. :func:`exception_features` reads one exception in its JSON form (the
-shape the store and the API return) and produces a flat dict of raw feature values.
-:class:`FeatureSpec` then encodes many such dicts into a float matrix: numbers stay numbers, and each
-categorical value becomes the index of its level in the levels learned at training time (an unseen
-level becomes missing). The spec travels in the model bundle, so a model never depends on pandas
-category dtypes surviving JSON.
+shape the store and the API return) and produces a flat dict of raw feature values: codes and
+their roll-ups, payer and payer kind, amounts and ratios, days to the filing and appeal deadlines,
+and history counts from an :class:`~features.history.ExceptionHistory`. :class:`FeatureSpec` then
+encodes many such dicts into a float matrix: numbers stay numbers, each categorical value becomes
+the index of its level in the levels learned at training time (an unseen level becomes missing),
+and high-cardinality codes also get their training frequency. The spec travels in the model
+bundle, so a model never depends on pandas category dtypes surviving JSON.
+
+:meth:`FeatureSpec.feature_rows` is the one entry point that training and serving both call: it
+adds the exceptions to a copy of the spec's history and builds each row, so a history feature only
+counts exceptions detected strictly before the one it describes.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
 
-from features.codesets import carc_category
+from features.codesets import carc_category, payer_kind, prior_auth_required, timely_filing_limit
+from features.history import HISTORY_DESCRIPTIONS, HISTORY_FEATURES, ExceptionHistory
+from features.payload import adjustments_by_size, first_value, to_date, to_float
+from features.rollups import appeal_window_days, icd10_chapter, procedure_group
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "CATEGORICAL_FEATURES",
     "FEATURE_DESCRIPTIONS",
+    "FREQUENCY_FEATURES",
     "NUMERIC_FEATURES",
     "FeatureSpec",
     "exception_features",
@@ -34,17 +43,30 @@ __all__ = [
 
 GROUP_CODES = ("CO", "PR", "OA", "PI", "CR")
 
+# Adjustments that nearly every paid claim carries: the contractual write-down, sequestration and
+# the patient's deductible, coinsurance and copay. They say nothing about a root cause, so the
+# code set feature leaves them out.
+ROUTINE_ADJUSTMENTS = frozenset({"CO-45", "CO-253", "PR-1", "PR-2", "PR-3"})
+
+# Kinds of exception that come from a payer's determination, which starts the appeal window.
+PAYMENT_KINDS = frozenset({"denial", "zero_paid", "underpayment", "partial_denial"})
+
 CATEGORICAL_FEATURES: tuple[str, ...] = (
     "kind",
     "finding_code",
     "payer_id",
+    "payer_kind",
     "claim_status",
     "carc_1",
     "carc_2",
     "group_1",
+    "group_carc_1",
     "carc_category_1",
     "rarc_1",
+    "rarc_2",
+    "code_set",
     "procedure_1",
+    "procedure_group_1",
     "diagnosis_chapter",
 )
 
@@ -53,168 +75,254 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "paid_amount",
     "amount_at_risk",
     "paid_ratio",
+    "risk_ratio",
     "days_since_service",
+    "days_to_filing_deadline",
+    "days_to_appeal_deadline",
+    "procedure_needs_auth",
     "carc_count",
     "rarc_count",
+    "adjustment_count",
+    "line_count",
     "procedure_count",
     "diagnosis_count",
     *(f"adjusted_{group.lower()}" for group in GROUP_CODES),
+    *HISTORY_FEATURES,
 )
 
+# Raw values whose share among the training rows becomes a numeric column ``<name>_frequency``.
+FREQUENCY_FEATURES: tuple[str, ...] = ("code_set", "carc_1", "procedure_1", "diagnosis_1")
+
 FEATURE_DESCRIPTIONS: dict[str, str] = {
-    "kind": "how the exception was detected (validation, denial, zero_paid, unmatched_payment)",
+    "kind": "how the exception was detected (validation, denial, zero_paid, unmatched_payment, ambiguous_match)",
     "finding_code": "the rule or match finding that raised the exception",
     "payer_id": "the payer's identifier",
+    "payer_kind": "the payer kind (medicare, medicaid, commercial, ...) from the payer directory or the bundle",
     "claim_status": "the 835 claim status code (CLP02) of the payment, if any",
     "carc_1": "the adjustment reason code (CARC) with the largest amount",
-    "carc_2": "the adjustment reason code with the second largest amount",
-    "group_1": "the adjustment group code (CO, PR, OA, PI) of the largest adjustment",
+    "carc_2": "the distinct adjustment reason code with the second largest amount",
+    "group_1": "the adjustment group code (CO, PR, OA, PI, CR) of the largest adjustment",
+    "group_carc_1": "group and reason code of the largest adjustment, e.g. CO-197",
     "carc_category_1": "the exception category our CARC map gives the largest adjustment",
     "rarc_1": "the first remark code (RARC)",
+    "rarc_2": "the second remark code",
+    "code_set": "every non-routine group-CARC pair and RARC, sorted and joined with |",
     "procedure_1": "the first procedure code (CPT or HCPCS)",
-    "diagnosis_chapter": "the first letter of the first ICD-10-CM diagnosis code",
+    "procedure_group_1": "the CPT section or HCPCS Level II letter of the first procedure code",
+    "diagnosis_chapter": "the ICD-10-CM chapter of the first diagnosis code",
     "billed_amount": "the amount billed on the claim, in dollars",
     "paid_amount": "the amount the payer paid, in dollars",
     "amount_at_risk": "the money at stake in this exception, in dollars",
     "paid_ratio": "paid amount over billed amount",
+    "risk_ratio": "amount at risk over billed amount",
     "days_since_service": "days from the first date of service to the day the exception was detected",
+    "days_to_filing_deadline": "days left before the payer kind's timely filing limit, negative when past it",
+    "days_to_appeal_deadline": "days left in the payer kind's first-level appeal window; missing before a determination",
+    "procedure_needs_auth": "1 when a prior authorization rule covers any procedure of the claim for this payer",
     "carc_count": "how many distinct CARCs the payment carries",
     "rarc_count": "how many distinct RARCs the payment carries",
+    "adjustment_count": "how many adjustments (CAS triplets) the payment carries",
+    "line_count": "how many service lines the payment reports",
     "procedure_count": "how many procedure codes the claim or payment carries",
     "diagnosis_count": "how many diagnosis codes the claim carries",
     **{
         f"adjusted_{group.lower()}": f"sum of {group} group adjustments, in dollars"
         for group in GROUP_CODES
     },
+    **HISTORY_DESCRIPTIONS,
+    **{
+        f"{name}_frequency": f"share of training exceptions with the same {name}; 0 when never seen"
+        for name in FREQUENCY_FEATURES
+    },
 }
 
 
-def _to_float(value: Any) -> float:
-    if value is None or value == "":
+def _ratio(numerator: float, denominator: float) -> float:
+    if math.isnan(numerator) or math.isnan(denominator) or denominator == 0:
         return float("nan")
-    try:
-        return float(Decimal(str(value)))
-    except (InvalidOperation, ValueError):
-        return float("nan")
+    return numerator / denominator
 
 
-def _to_date(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+def _code_set(adjustments: Sequence[tuple[str, str, float]], rarcs: Sequence[str]) -> str | None:
+    pairs = {f"{group}-{reason}" for group, reason, _ in adjustments} - ROUTINE_ADJUSTMENTS
+    codes = sorted(pairs) + sorted(set(rarcs))
+    if codes:
+        return "|".join(codes)
+    return "routine" if adjustments else None
 
 
-def _adjustments_by_size(payload: Mapping[str, Any]) -> list[tuple[str, str, float]]:
-    """Return (group, reason, amount) of every adjustment, the largest absolute amount first."""
+def _payer_kind(payload: Mapping[str, Any], payer_kinds: Mapping[str, str] | None) -> str:
     evidence = payload.get("evidence") or {}
-    adjustments = evidence.get("adjustments") or []
-    triplets = [
-        (str(adj.get("group", "")), str(adj.get("reason", "")), _to_float(adj.get("amount")))
-        for adj in adjustments
-        if isinstance(adj, Mapping)
-    ]
-    if not triplets:
-        groups = payload.get("group_codes") or []
-        reasons = payload.get("carc_codes") or []
-        triplets = [(str(g), str(r), float("nan")) for g, r in zip(groups, reasons, strict=False)]
-    return sorted(triplets, key=lambda t: -abs(t[2]) if not np.isnan(t[2]) else 0.0)
+    indicator = evidence.get("filing_indicator") if isinstance(evidence, Mapping) else None
+    payer_id = payload.get("payer_id")
+    kind = payer_kind(payer_id, indicator)
+    # The shipped payer directory does not know every payer; the bundle's map, learned where the
+    # training data named the payer kind, fills the gap.
+    if kind == "other" and payer_kinds and payer_id in payer_kinds:
+        return payer_kinds[str(payer_id)]
+    return kind
 
 
-def _first(values: Sequence[Any] | None) -> str | None:
-    return str(values[0]) if values else None
+def _deadline_features(payload: Mapping[str, Any], kind: str, days_since_service: float) -> dict[str, float]:
+    limit = timely_filing_limit(kind)
+    to_filing = float(limit.days) - days_since_service if limit and not math.isnan(days_since_service) else float("nan")
+    to_appeal = float(appeal_window_days(kind)) if payload.get("kind") in PAYMENT_KINDS else float("nan")
+    return {"days_to_filing_deadline": to_filing, "days_to_appeal_deadline": to_appeal}
 
 
-def exception_features(payload: Mapping[str, Any]) -> dict[str, Any]:
+def _needs_auth(payload: Mapping[str, Any], kind: str, procedures: Sequence[str]) -> float:
+    service_date = to_date(payload.get("service_date"))
+    payer_id = payload.get("payer_id")
+    return float(any(prior_auth_required(payer_id, kind, str(code), service_date) for code in procedures))
+
+
+def _code_features(adjustments: Sequence[tuple[str, str, float]], rarcs: Sequence[str]) -> dict[str, Any]:
+    reasons = list(dict.fromkeys(reason for _, reason, _ in adjustments))
+    first_carc = reasons[0] if reasons else None
+    carc_info = carc_category(first_carc) if first_carc else None
+    first_group = adjustments[0][0] if adjustments else None
+    return {
+        "carc_1": first_carc,
+        "carc_2": reasons[1] if len(reasons) > 1 else None,
+        "group_1": first_group,
+        "group_carc_1": f"{first_group}-{first_carc}" if first_carc else None,
+        "carc_category_1": carc_info.category if carc_info else None,
+        "rarc_1": first_value(rarcs),
+        "rarc_2": str(rarcs[1]) if len(rarcs) > 1 else None,
+        "code_set": _code_set(adjustments, rarcs),
+        "carc_count": float(len(reasons)),
+        "rarc_count": float(len(set(rarcs))),
+        "adjustment_count": float(len(adjustments)),
+    }
+
+
+def exception_features(
+    payload: Mapping[str, Any],
+    *,
+    history: ExceptionHistory | None = None,
+    payer_kinds: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Build the raw feature values of one exception from its JSON form.
 
-    Only fields known when the exception was detected are read, so a feature row never leaks the
-    label or anything that happened later.
+    Only fields known when the exception was detected are read, and ``history`` only counts
+    exceptions detected strictly earlier, so a feature row never leaks the label or anything that
+    happened later. Without a history, the history features are missing (NaN).
     """
-    adjustments = _adjustments_by_size(payload)
-    reasons = list(dict.fromkeys(reason for _, reason, _ in adjustments))
-    rarcs = list(payload.get("rarc_codes") or [])
-    procedures = list(payload.get("procedure_codes") or [])
-    diagnoses = list(payload.get("diagnosis_codes") or [])
+    adjustments = adjustments_by_size(payload)
+    rarcs = [str(code) for code in payload.get("rarc_codes") or []]
+    procedures = [str(code) for code in payload.get("procedure_codes") or []]
+    diagnoses = [str(code) for code in payload.get("diagnosis_codes") or []]
+    evidence = payload.get("evidence") or {}
 
-    billed = _to_float(payload.get("billed_amount"))
-    paid = _to_float(payload.get("paid_amount"))
-    service_date = _to_date(payload.get("service_date"))
-    detected_on = _to_date(payload.get("detected_on"))
+    billed = to_float(payload.get("billed_amount"))
+    paid = to_float(payload.get("paid_amount"))
+    at_risk = to_float(payload.get("amount_at_risk"))
+    service_date = to_date(payload.get("service_date"))
+    detected_on = to_date(payload.get("detected_on"))
     days_since_service = (
         float((detected_on - service_date).days) if service_date and detected_on else float("nan")
     )
-
-    first_carc = reasons[0] if reasons else None
-    carc_info = carc_category(first_carc) if first_carc else None
+    kind = _payer_kind(payload, payer_kinds)
 
     row: dict[str, Any] = {
         "kind": payload.get("kind"),
         "finding_code": payload.get("code"),
         "payer_id": payload.get("payer_id"),
+        "payer_kind": kind,
         "claim_status": payload.get("claim_status"),
-        "carc_1": first_carc,
-        "carc_2": reasons[1] if len(reasons) > 1 else None,
-        "group_1": adjustments[0][0] if adjustments else None,
-        "carc_category_1": carc_info.category if carc_info else None,
-        "rarc_1": _first(rarcs),
-        "procedure_1": _first(procedures),
-        "diagnosis_chapter": diagnoses[0][:1].upper() if diagnoses and diagnoses[0] else None,
+        **_code_features(adjustments, rarcs),
+        "procedure_1": first_value(procedures),
+        "procedure_group_1": procedure_group(first_value(procedures)),
+        "diagnosis_1": first_value(diagnoses),
+        "diagnosis_chapter": icd10_chapter(first_value(diagnoses)),
         "billed_amount": billed,
         "paid_amount": paid,
-        "amount_at_risk": _to_float(payload.get("amount_at_risk")),
-        "paid_ratio": paid / billed if billed and not np.isnan(billed) and not np.isnan(paid) else float("nan"),
+        "amount_at_risk": at_risk,
+        "paid_ratio": _ratio(paid, billed),
+        "risk_ratio": _ratio(at_risk, billed),
         "days_since_service": days_since_service,
-        "carc_count": float(len(reasons)),
-        "rarc_count": float(len(set(rarcs))),
+        **_deadline_features(payload, kind, days_since_service),
+        "procedure_needs_auth": _needs_auth(payload, kind, procedures),
+        "line_count": to_float(evidence.get("line_count")) if isinstance(evidence, Mapping) else float("nan"),
         "procedure_count": float(len(procedures)),
         "diagnosis_count": float(len(diagnoses)),
     }
     for group in GROUP_CODES:
-        total = sum(amount for g, _, amount in adjustments if g == group and not np.isnan(amount))
+        total = sum(amount for g, _, amount in adjustments if g == group and not math.isnan(amount))
         row[f"adjusted_{group.lower()}"] = float(total)
+    if history is not None:
+        row.update(history.features(payload))
+    else:
+        row.update({name: float("nan") for name in HISTORY_FEATURES})
     return row
 
 
 @dataclass
 class FeatureSpec:
-    """The columns a model expects, with the category levels learned on its training data.
+    """The columns a model expects, with the state fitted on its training data.
 
     ``levels`` maps each categorical feature to its known values; a value seen fewer than
     ``min_count`` times in training is folded into the missing value, so rare codes do not get
-    a level of their own that the model could overfit.
+    a level of their own that the model could overfit. ``frequencies`` maps each frequency-encoded
+    feature to the share of training rows per value. ``payer_kinds`` names the kind of payers the
+    payer directory does not list. ``history`` is the snapshot of past exceptions that serving
+    counts from; it is saved apart from the spec (``history.json``) because it is large.
     """
 
     numeric: tuple[str, ...] = NUMERIC_FEATURES
     categorical: tuple[str, ...] = CATEGORICAL_FEATURES
     levels: dict[str, list[str]] = field(default_factory=dict)
     min_count: int = 3
+    frequency: tuple[str, ...] = FREQUENCY_FEATURES
+    frequencies: dict[str, dict[str, float]] = field(default_factory=dict)
+    payer_kinds: dict[str, str] = field(default_factory=dict)
+    history: ExceptionHistory | None = None
+
+    @property
+    def frequency_columns(self) -> list[str]:
+        """Names of the frequency-encoded columns, ``<feature>_frequency``."""
+        return [f"{name}_frequency" for name in self.frequency]
 
     @property
     def columns(self) -> list[str]:
         """Every feature name in the column order of the encoded matrix."""
-        return [*self.categorical, *self.numeric]
+        return [*self.categorical, *self.numeric, *self.frequency_columns]
 
     @property
     def categorical_indices(self) -> list[int]:
         """Positions of the categorical columns in the encoded matrix."""
         return list(range(len(self.categorical)))
 
+    def feature_rows(
+        self, payloads: Sequence[Mapping[str, Any]], *, history: ExceptionHistory | None = None
+    ) -> list[dict[str, Any]]:
+        """Build the raw feature rows of exceptions, counting history from the spec's snapshot plus the batch.
+
+        ``history`` replaces the spec's snapshot, e.g. an index built from the store. Either way the
+        batch joins a copy of it, and each row counts only exceptions detected strictly before it.
+        """
+        base = history if history is not None else self.history
+        index = base.copy() if base is not None else ExceptionHistory()
+        index.add(payloads)
+        return [exception_features(payload, history=index, payer_kinds=self.payer_kinds) for payload in payloads]
+
     def fit(self, rows: Iterable[Mapping[str, Any]]) -> FeatureSpec:
-        """Learn the category levels from training rows."""
-        counters: dict[str, Counter[str]] = {name: Counter() for name in self.categorical}
+        """Learn the category levels and the value frequencies from training rows."""
+        rows = list(rows)
+        counters: dict[str, Counter[str]] = {name: Counter() for name in (*self.categorical, *self.frequency)}
         for row in rows:
-            for name in self.categorical:
+            for name in counters:
                 value = row.get(name)
                 if value is not None and value != "":
                     counters[name][str(value)] += 1
         self.levels = {
-            name: sorted(value for value, count in counter.items() if count >= self.min_count)
-            for name, counter in counters.items()
+            name: sorted(value for value, count in counters[name].items() if count >= self.min_count)
+            for name in self.categorical
+        }
+        total = max(len(rows), 1)
+        self.frequencies = {
+            name: {value: round(count / total, 6) for value, count in sorted(counters[name].items())}
+            for name in self.frequency
         }
         return self
 
@@ -222,6 +330,8 @@ class FeatureSpec:
         """Encode raw rows into a float matrix: level index for categories, NaN when missing."""
         lookup = {name: {level: i for i, level in enumerate(levels)} for name, levels in self.levels.items()}
         matrix = np.full((len(rows), len(self.columns)), np.nan, dtype=np.float64)
+        numeric_offset = len(self.categorical)
+        frequency_offset = numeric_offset + len(self.numeric)
         for i, row in enumerate(rows):
             for j, name in enumerate(self.categorical):
                 value = row.get(name)
@@ -229,31 +339,39 @@ class FeatureSpec:
                     index = lookup.get(name, {}).get(str(value))
                     if index is not None:
                         matrix[i, j] = float(index)
-            offset = len(self.categorical)
             for j, name in enumerate(self.numeric):
-                matrix[i, offset + j] = _to_float(row.get(name))
+                matrix[i, numeric_offset + j] = to_float(row.get(name))
+            for j, name in enumerate(self.frequency):
+                value = row.get(name)
+                if value is not None and value != "":
+                    matrix[i, frequency_offset + j] = self.frequencies.get(name, {}).get(str(value), 0.0)
         return matrix
 
     def to_dict(self) -> dict[str, Any]:
-        """Describe the spec as JSON: names, types, meanings and category levels."""
-        return {
-            "min_count": self.min_count,
-            "features": [
-                {
-                    "name": name,
-                    "type": "categorical" if name in self.categorical else "numeric",
-                    "description": FEATURE_DESCRIPTIONS.get(name, ""),
-                    **({"levels": self.levels.get(name, [])} if name in self.categorical else {}),
-                }
-                for name in self.columns
-            ],
-        }
+        """Describe the spec as JSON: names, types, meanings, category levels and frequencies."""
+        features = []
+        for name in self.columns:
+            entry: dict[str, Any] = {"name": name, "description": FEATURE_DESCRIPTIONS.get(name, "")}
+            if name in self.categorical:
+                entry.update(type="categorical", levels=self.levels.get(name, []))
+            elif name in self.frequency_columns:
+                source = name.removesuffix("_frequency")
+                entry.update(type="frequency", source=source, frequencies=self.frequencies.get(source, {}))
+            else:
+                entry["type"] = "numeric"
+            features.append(entry)
+        return {"min_count": self.min_count, "payer_kinds": dict(sorted(self.payer_kinds.items())),
+                "features": features}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FeatureSpec:
-        """Rebuild a spec from :meth:`to_dict` output."""
+    def from_dict(cls, data: Mapping[str, Any], history: ExceptionHistory | None = None) -> FeatureSpec:
+        """Rebuild a spec from :meth:`to_dict` output, with the history snapshot saved beside it."""
         features = data["features"]
         categorical = tuple(f["name"] for f in features if f["type"] == "categorical")
         numeric = tuple(f["name"] for f in features if f["type"] == "numeric")
+        frequency = tuple(f["source"] for f in features if f["type"] == "frequency")
         levels = {f["name"]: list(f.get("levels", [])) for f in features if f["type"] == "categorical"}
-        return cls(numeric=numeric, categorical=categorical, levels=levels, min_count=int(data.get("min_count", 3)))
+        frequencies = {f["source"]: dict(f.get("frequencies", {})) for f in features if f["type"] == "frequency"}
+        return cls(numeric=numeric, categorical=categorical, levels=levels, min_count=int(data.get("min_count", 3)),
+                   frequency=frequency, frequencies=frequencies, payer_kinds=dict(data.get("payer_kinds", {})),
+                   history=history)

@@ -19,7 +19,9 @@ import lightgbm as lgb
 import numpy as np
 import shap
 
-from features.pipeline import FeatureSpec, exception_features
+from features.history import ExceptionHistory
+from features.pipeline import FeatureSpec
+from serving.explain import PredictedClassExplainer
 from workflow.errors import ModelError
 from workflow.records import Contribution
 
@@ -100,7 +102,7 @@ class TriageModel:
             )
         try:
             metadata = json.loads(manifest.read_text(encoding="utf-8"))
-            spec = FeatureSpec.from_dict(metadata["feature_spec"])
+            spec = FeatureSpec.from_dict(metadata["feature_spec"], history=_load_history(folder, metadata))
             heads = {}
             for name, head_meta in metadata["heads"].items():
                 booster = lgb.Booster(model_file=str(folder / head_meta["model_file"]))
@@ -118,9 +120,20 @@ class TriageModel:
         logger.info("loaded model %s version %s from %s", metadata.get("name"), metadata.get("version"), folder)
         return cls(folder, metadata, heads, spec)
 
-    def feature_rows(self, payloads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Build the raw feature rows of exceptions given in their JSON form."""
-        return [exception_features(payload) for payload in payloads]
+    @property
+    def labels(self) -> dict[str, list[str]]:
+        """The label set of each head, in the column order of its probabilities."""
+        return {name: list(head.labels) for name, head in self.heads.items()}
+
+    def feature_rows(
+        self, payloads: Sequence[Mapping[str, Any]], *, history: ExceptionHistory | None = None
+    ) -> list[dict[str, Any]]:
+        """Build the raw feature rows of exceptions given in their JSON form.
+
+        History features count the bundle's history snapshot (or ``history``) plus the batch itself,
+        each row seeing only exceptions detected strictly before it, as in training.
+        """
+        return self.spec.feature_rows(payloads, history=history)
 
     def predict(
         self, payloads: Sequence[Mapping[str, Any]], *, explain: bool = True
@@ -141,14 +154,14 @@ class TriageModel:
     ) -> list[HeadPrediction]:
         probabilities = softmax(head.raw_scores(matrix), head.temperature)
         predicted = probabilities.argmax(axis=1)
-        contributions = self._contributions(head, matrix) if explain else None
+        contributions = self._contributions(head, matrix, predicted) if explain else None
 
         predictions = []
         for i, class_index in enumerate(predicted):
             label = head.labels[class_index]
             explanation: tuple[Contribution, ...] = ()
             if contributions is not None:
-                explanation = self._top_contributions(contributions[i, :, class_index], rows[i])
+                explanation = self._top_contributions(contributions[i], rows[i])
             predictions.append(HeadPrediction(
                 label=label,
                 confidence=float(probabilities[i, class_index]),
@@ -158,20 +171,22 @@ class TriageModel:
             ))
         return predictions
 
-    def _contributions(self, head: _Head, matrix: np.ndarray) -> np.ndarray:
-        """SHAP values in raw score units, shaped (rows, features, classes)."""
-        if head.explainer is None:
-            head.explainer = shap.TreeExplainer(head.booster)
-        values = head.explainer.shap_values(matrix, check_additivity=False)
-        values = np.asarray(values)
-        if values.ndim == 2:
-            values = values[:, :, np.newaxis]
-        return values
+    def prepare_explainers(self) -> None:
+        """Build every head's per-class explainer now, so the first request does not pay for it."""
+        for head in self.heads.values():
+            _predicted_class_explainer(head)
+
+    def _contributions(self, head: _Head, matrix: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+        """SHAP values of each row's predicted class in raw score units, shaped (rows, features).
+
+        Only the trees of the predicted class are walked (see serving.explain), and the values
+        equal ``shap.TreeExplainer(booster).shap_values`` for that class.
+        """
+        return _predicted_class_explainer(head).explain(matrix, predicted).values
 
     def expected_values(self, head: str) -> np.ndarray:
         """The SHAP base value of each class of a head, in raw score units."""
-        explainer = self.heads[head].explainer or shap.TreeExplainer(self.heads[head].booster)
-        self.heads[head].explainer = explainer
+        explainer = shap.TreeExplainer(self.heads[head].booster)
         return np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
 
     def _top_contributions(self, values: np.ndarray, row: Mapping[str, Any]) -> tuple[Contribution, ...]:
@@ -181,6 +196,26 @@ class TriageModel:
             Contribution(feature=columns[j], value=_display_value(row.get(columns[j])), contribution=round(float(values[j]), 6))
             for j in order
         )
+
+
+def _predicted_class_explainer(head: _Head) -> PredictedClassExplainer:
+    # Built on first use because bundle loading stays free of explanation concerns; two threads
+    # racing here both build the same explainer, and either result is correct.
+    if not isinstance(head.explainer, PredictedClassExplainer):
+        head.explainer = PredictedClassExplainer(head.booster)
+    return head.explainer
+
+
+def _load_history(folder: Path, metadata: Mapping[str, Any]) -> ExceptionHistory | None:
+    """Load the bundle's history snapshot; a bundle without one counts history from the batch alone."""
+    name = metadata.get("history_file")
+    if not name:
+        return None
+    path = folder / str(name)
+    if not path.is_file():
+        raise ModelError(f"the model bundle at {folder} names {name} as its history, but the file is missing; "
+                         "rebuild the bundle with `triage train`")
+    return ExceptionHistory.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _display_value(value: Any) -> str:

@@ -14,9 +14,10 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["RouteDecision", "RoutingPolicy", "route_exception"]
+__all__ = ["QA_SAMPLE_REASON", "REVIEW_QUEUE", "RouteDecision", "RoutingPolicy", "route_exception"]
 
 REVIEW_QUEUE = "review"
+QA_SAMPLE_REASON = "quality-assurance sample of automatic routing"
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,19 @@ def route_exception(
     amount_at_risk: Decimal,
     predicted_resolution: str | None = None,
     policy: RoutingPolicy | None = None,
+    unseen_kind: str | None = None,
 ) -> RouteDecision:
-    """Decide the route of one exception from its prediction, the bundle threshold and the policy."""
+    """Decide the route of one exception from its prediction, the bundle threshold and the policy.
+
+    ``unseen_kind`` names the exception's detection kind when the model never saw that kind in
+    training: its probabilities then say nothing about that kind, so it always goes to a person.
+    """
     policy = policy or RoutingPolicy()
+
+    if unseen_kind is not None:
+        return RouteDecision(
+            "review", REVIEW_QUEUE, f"guardrail: the model was not trained on {unseen_kind} exceptions",
+        )
 
     if predicted_type in policy.always_review_types:
         return RouteDecision("review", REVIEW_QUEUE, f"guardrail: {predicted_type} always goes to a person")
@@ -85,7 +96,7 @@ def route_exception(
             f"confidence {confidence:.3f} is below the {predicted_type} threshold {threshold:.3f}",
         )
     if _in_qa_sample(exception_id, policy.qa_sample_rate):
-        return RouteDecision("review", REVIEW_QUEUE, "quality-assurance sample of automatic routing", qa_sample=True)
+        return RouteDecision("review", REVIEW_QUEUE, QA_SAMPLE_REASON, qa_sample=True)
     return RouteDecision(
         "auto", f"auto.{predicted_type}",
         f"confidence {confidence:.3f} clears the {predicted_type} threshold {threshold:.3f}",

@@ -13,13 +13,24 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from serving.model import TriageModel
 from serving.routing import RoutingPolicy
 from serving.triage import triage_exceptions
-from workflow.flow import ReadDocument, detect, iter_input_files, read_document
-from workflow.records import Document, PredictionRecord, Severity
+from workflow.flow import DetectionResult, ReadDocument, detect, iter_input_files, read_document
+from workflow.records import ClaimPayment, Document, Payment, PredictionRecord, Severity
+from workflow.remittance import ContractTable, GlMapping, Tolerance
 from workflow.store import Store
+from workflow.store.posting import (
+    add_journal_lines,
+    find_claim_details,
+    find_claim_payment_refs,
+    find_payer_claim_links,
+    find_payment_keys,
+    save_reconciliation,
+)
 from workflow.validation import RuleSet, load_rule_set
 
 logger = logging.getLogger(__name__)
@@ -47,11 +58,24 @@ class RunSummary:
     exceptions_by_route: Counter[str] = field(default_factory=Counter)
     predictions: int = 0
     model_version: str | None = None
+    claim_payments_posted: int = 0
+    claim_payments_held: int = 0
+    duplicate_remittances: int = 0
+    journal_lines_new: int = 0
+    auto_posting_rate: float | None = None
+    imbalance_total: Decimal = Decimal("0")
+    bpr_total: Decimal = Decimal("0")
+    posted_total: Decimal = Decimal("0")
 
     @property
     def auto_route_rate(self) -> float | None:
         """Share of this run's predictions routed automatically."""
         return self.exceptions_by_route["auto"] / self.predictions if self.predictions else None
+
+    @property
+    def posting_variance(self) -> Decimal:
+        """BPR total of this run's payments (re-sent ones left out) minus the cash posted."""
+        return self.bpr_total - self.posted_total
 
     def to_dict(self) -> dict[str, object]:
         """The summary as JSON-ready values, for the run record and `--format json`."""
@@ -73,6 +97,15 @@ class RunSummary:
             "predictions": self.predictions,
             "auto_route_rate": self.auto_route_rate,
             "model_version": self.model_version,
+            "claim_payments_posted": self.claim_payments_posted,
+            "claim_payments_held": self.claim_payments_held,
+            "duplicate_remittances": self.duplicate_remittances,
+            "journal_lines_new": self.journal_lines_new,
+            "auto_posting_rate": self.auto_posting_rate,
+            "imbalance_total": str(self.imbalance_total),
+            "bpr_total": str(self.bpr_total),
+            "posted_total": str(self.posted_total),
+            "posting_variance": str(self.posting_variance),
         }
 
 
@@ -98,17 +131,40 @@ def _ingest(paths: Iterable[str | os.PathLike[str]], store: Store, run_id: str, 
     return new_documents
 
 
-def _known_claims(store: Store, documents: list[ReadDocument]) -> dict[str, list[object]]:
-    """Claims stored by earlier runs that this run's payments may pay."""
-    from workflow.records import ClaimPayment
+def _stored_context(store: Store, documents: list[ReadDocument]) -> dict[str, Any]:
+    """Load what this run's remittances need from earlier runs: claims, CLP07 links and payments.
 
+    Records of this run's own documents are left out, because detection reads them itself.
+    """
     run_documents = {d.document.document_id for d in documents}
-    claim_ids = {r.claim_id for d in documents for r in d.records if isinstance(r, ClaimPayment)}
-    stored = store.find_claims(claim_ids)
+    payments = [r for d in documents for r in d.records if isinstance(r, ClaimPayment)]
+    headers = [r for d in documents for r in d.records if isinstance(r, Payment)]
+    claim_ids = {payment.claim_id for payment in payments}
+
+    claims = find_claim_details(store, claim_ids, {p.patient_id for p in payments if p.patient_id}, run_documents)
+    known_claims: dict[str, list[object]] = {}
+    for claim in claims:
+        known_claims.setdefault(claim.claim_id, []).append(claim)
     return {
-        claim_id: [c for c in claims if c.document_id not in run_documents]
-        for claim_id, claims in stored.items()
+        "known_claims": known_claims,
+        "payer_claim_links": find_payer_claim_links(store, {p.payer_claim_id for p in payments if p.payer_claim_id}, claims),
+        "known_payments": find_payment_keys(store, {h.trace_number for h in headers if h.trace_number}, run_documents),
+        "stored_payments": find_claim_payment_refs(store, claim_ids, run_documents),
     }
+
+
+def _post_remittances(store: Store, result: DetectionResult, run_id: str, summary: RunSummary) -> None:
+    """Store the match decisions and the new journal lines, and count what was posted."""
+    reconciliation = result.reconciliation
+    save_reconciliation(store, reconciliation, run_id=run_id)
+    summary.journal_lines_new = add_journal_lines(store, reconciliation.journal_lines, run_id=run_id)
+    summary.claim_payments_posted = reconciliation.posted_payments
+    summary.claim_payments_held = len(reconciliation.outcomes) - reconciliation.posted_payments
+    summary.duplicate_remittances = len(reconciliation.duplicates)
+    summary.auto_posting_rate = reconciliation.auto_posting_rate
+    summary.imbalance_total = reconciliation.imbalance_total
+    summary.bpr_total = reconciliation.bpr_total
+    summary.posted_total = reconciliation.posted_total
 
 
 def _count_predictions(summary: RunSummary, predictions: list[PredictionRecord]) -> None:
@@ -127,16 +183,23 @@ def run_flow(
     policy: RoutingPolicy | None = None,
     as_of: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    contracts: ContractTable | None = None,
+    tolerance: Tolerance | None = None,
+    gl: GlMapping | None = None,
 ) -> RunSummary:
-    """Run the whole flow over files and folders and return the summary."""
+    """Run the whole flow over files and folders and return the summary.
+
+    ``contracts`` enables the underpayment check, ``tolerance`` sets how far below contract a
+    payment may fall, and ``gl`` maps journal entries to accounts (the shipped mapping by default).
+    """
     rule_set = rule_set or load_rule_set()
     as_of = as_of or dt.date.today()
     run_id = store.start_run()
     summary = RunSummary(run_id=run_id, model_version=model.version)
 
     documents = _ingest(paths, store, run_id, summary, progress)
-    result = detect(documents=documents, rule_set=rule_set, as_of=as_of,
-                    known_claims=_known_claims(store, documents))
+    result = detect(documents=documents, rule_set=rule_set, as_of=as_of, contracts=contracts,
+                    tolerance=tolerance, gl=gl, **_stored_context(store, documents))
     summary.claims = len(result.claims)
     summary.claim_payments = len(result.claim_payments)
     summary.payments = len(result.payments)
@@ -146,6 +209,7 @@ def run_flow(
 
     summary.exceptions_new = store.add_exceptions(result.exceptions, run_id=run_id)
     summary.exceptions_by_kind.update(e.kind for e in result.exceptions)
+    _post_remittances(store, result, run_id, summary)
 
     if progress:
         progress(f"triaging {len(result.exceptions)} exceptions")
@@ -153,9 +217,14 @@ def run_flow(
     store.add_predictions(predictions)
     _count_predictions(summary, predictions)
 
-    kpis = {"auto_route_rate": summary.auto_route_rate}
-    if summary.first_pass_rate is not None:
-        kpis["first_pass_validation_rate"] = summary.first_pass_rate
+    kpis: dict[str, float | None] = {
+        "auto_route_rate": summary.auto_route_rate,
+        "auto_posting_rate": summary.auto_posting_rate,
+        "first_pass_validation_rate": summary.first_pass_rate,
+    }
+    if result.claim_payments or result.payments:
+        kpis["reconciliation_imbalance_total"] = float(summary.imbalance_total)
+        kpis["reconciliation_posting_variance"] = float(summary.posting_variance)
     store.record_kpis(run_id, {k: v for k, v in kpis.items() if v is not None})
     store.finish_run(run_id, summary.to_dict())
     return summary

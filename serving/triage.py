@@ -7,16 +7,26 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from serving.model import TriageModel
-from serving.routing import RoutingPolicy, route_exception
+from serving.model import HeadPrediction, TriageModel
+from serving.routing import RouteDecision, RoutingPolicy, route_exception
 from workflow.records import ExceptionRecord, PredictionRecord, record_to_dict
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["triage_exceptions", "triage_payloads"]
+__all__ = ["TriageOutcome", "triage_batch", "triage_exceptions", "triage_payloads"]
+
+
+@dataclass(frozen=True)
+class TriageOutcome:
+    """One exception's prediction record, the routing decision behind it, and every head's result."""
+
+    prediction: PredictionRecord
+    decision: RouteDecision
+    heads: dict[str, HeadPrediction]
 
 
 def _amount(value: Any) -> Decimal:
@@ -26,14 +36,26 @@ def _amount(value: Any) -> Decimal:
         return Decimal("0")
 
 
-def triage_payloads(
+def _unseen_kind(payload: Mapping[str, Any], model: TriageModel) -> str | None:
+    """Return the exception's kind when the model's training data held no exception of that kind."""
+    kind = payload.get("kind")
+    known = model.spec.levels.get("kind")
+    if kind is None or known is None or str(kind) in known:
+        return None
+    return str(kind)
+
+
+def triage_batch(
     payloads: Sequence[Mapping[str, Any]],
     model: TriageModel,
     *,
     policy: RoutingPolicy | None = None,
     run_id: str | None = None,
-) -> list[PredictionRecord]:
-    """Predict, explain and route exceptions given in their JSON form, as one vectorised batch."""
+) -> list[TriageOutcome]:
+    """Predict, explain and route exceptions given in their JSON form, as one vectorised batch.
+
+    ``latency_ms`` of each prediction is the batch's model time divided by the batch size.
+    """
     if not payloads:
         return []
     started = time.perf_counter()
@@ -42,11 +64,12 @@ def triage_payloads(
     per_item_ms = elapsed_ms / len(payloads)
     now = dt.datetime.now(dt.UTC)
 
-    predictions = []
+    outcomes = []
     for i, payload in enumerate(payloads):
-        type_prediction = heads["type"][i]
-        priority = heads["priority"][i].label if "priority" in heads else None
-        resolution = heads["resolution"][i].label if "resolution" in heads else None
+        item_heads = {name: predictions[i] for name, predictions in heads.items()}
+        type_prediction = item_heads["type"]
+        priority = item_heads["priority"].label if "priority" in item_heads else None
+        resolution = item_heads["resolution"].label if "resolution" in item_heads else None
         exception_id = str(payload["exception_id"])
         decision = route_exception(
             exception_id=exception_id,
@@ -56,8 +79,9 @@ def triage_payloads(
             amount_at_risk=_amount(payload.get("amount_at_risk")),
             predicted_resolution=resolution,
             policy=policy,
+            unseen_kind=_unseen_kind(payload, model),
         )
-        predictions.append(PredictionRecord(
+        prediction = PredictionRecord(
             prediction_id=f"pred_{uuid.uuid4().hex[:20]}",
             exception_id=exception_id,
             model_name=model.name,
@@ -76,11 +100,24 @@ def triage_payloads(
             predicted_priority=priority,
             predicted_resolution=resolution,
             run_id=run_id,
-        ))
-    auto = sum(1 for p in predictions if p.route == "auto")
+        )
+        outcomes.append(TriageOutcome(prediction=prediction, decision=decision, heads=item_heads))
+
+    auto = sum(1 for outcome in outcomes if outcome.decision.route == "auto")
     logger.info("triaged %d exceptions with %s@%s: %d auto, %d review",
-                len(predictions), model.name, model.version, auto, len(predictions) - auto)
-    return predictions
+                len(outcomes), model.name, model.version, auto, len(outcomes) - auto)
+    return outcomes
+
+
+def triage_payloads(
+    payloads: Sequence[Mapping[str, Any]],
+    model: TriageModel,
+    *,
+    policy: RoutingPolicy | None = None,
+    run_id: str | None = None,
+) -> list[PredictionRecord]:
+    """Predict, explain and route exceptions given in their JSON form; return the prediction records."""
+    return [outcome.prediction for outcome in triage_batch(payloads, model, policy=policy, run_id=run_id)]
 
 
 def triage_exceptions(

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -24,12 +25,22 @@ from workflow.validation import load_rule_set
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LabelledData", "VALIDATION_EVENTS", "build_labelled_data", "label_exceptions"]
+__all__ = [
+    "LabelledData",
+    "VALIDATION_EVENTS",
+    "build_labelled_data",
+    "combine_labelled_data",
+    "label_exceptions",
+    "labelled_data_from_store",
+    "simulate_labelled_data",
+]
 
 # Simulator events that a claim validation rule catches before submission; every other event
 # shows up in a remittance.
 VALIDATION_EVENTS = frozenset({"invalid_npi", "total_mismatch", "future_service_date", "invalid_icd"})
 LABEL_COLUMNS = ("root_cause", "priority", "resolution")
+# The simulator names one payer kind differently from the code sets.
+SIMULATOR_PAYER_KINDS = {"managed_medicaid": "medicaid_managed_care"}
 
 
 @dataclass
@@ -39,6 +50,8 @@ class LabelledData:
     frame: pd.DataFrame
     unlabelled: int
     ceiling: dict[str, Any]
+    payer_kinds: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
 
     @property
     def payloads(self) -> list[dict[str, Any]]:
@@ -99,7 +112,19 @@ def build_labelled_data(simulation_dir: Path, truth: pd.DataFrame, ceiling: dict
         "labelled %d of %d exceptions (%d had no simulator cause)",
         len(frame), len(result.exceptions), unlabelled,
     )
-    return LabelledData(frame=frame, unlabelled=unlabelled, ceiling=ceiling or {})
+    if not frame.empty:
+        frame["source"] = "simulated"
+    return LabelledData(frame=frame, unlabelled=unlabelled, ceiling=ceiling or {},
+                        payer_kinds=payer_kinds_from_truth(truth), sources={"simulated": len(frame)})
+
+
+def payer_kinds_from_truth(truth: pd.DataFrame) -> dict[str, str]:
+    """Map each simulated payer id to its payer kind, in the names of ``features.codesets.PAYER_KINDS``."""
+    if truth.empty or "payer_kind" not in truth:
+        return {}
+    pairs = truth[["payer_id", "payer_kind"]].drop_duplicates()
+    return {str(row.payer_id): SIMULATOR_PAYER_KINDS.get(str(row.payer_kind), str(row.payer_kind))
+            for row in pairs.itertuples(index=False)}
 
 
 def _latest_date(truth: pd.DataFrame) -> dt.date:
@@ -107,3 +132,85 @@ def _latest_date(truth: pd.DataFrame) -> dt.date:
         latest = pd.to_datetime(truth["service_date"]).max()
         return (latest + pd.Timedelta(days=60)).date()
     return dt.date.today()
+
+
+class LabelledExceptionSource(Protocol):
+    """Anything that lists reviewed exceptions, such as ``workflow.store.Store``."""
+
+    def labelled_exceptions(self) -> list[dict[str, Any]]:
+        """Return each decided exception (``exception``, ``type``, ``priority``, ``resolution``, ``decided_at``)."""
+        ...
+
+
+def labelled_data_from_store(store: LabelledExceptionSource) -> LabelledData:
+    """Turn reviewer decisions into labelled exceptions, ordered by detection date.
+
+    A decision without all three labels cannot train every head, so it is skipped and counted in
+    ``unlabelled``. The label sets are the reviewer's: a label outside the taxonomy is kept, and a
+    head only predicts labels that occur in its training period.
+    """
+    rows = []
+    unlabelled = 0
+    for item in store.labelled_exceptions():
+        payload = item.get("exception") or {}
+        labels = {head: item.get(head) for head in ("type", "priority", "resolution")}
+        detected_on = _payload_date(payload)
+        if any(value in (None, "") for value in labels.values()) or detected_on is None:
+            unlabelled += 1
+            continue
+        rows.append({
+            "exception_id": payload.get("exception_id"),
+            "detected_on": detected_on,
+            "payload": payload,
+            **labels,
+            "event": None,
+            "source": "reviewed",
+        })
+    frame = _sorted_frame(rows)
+    logger.info("read %d reviewed exceptions from the store (%d without every label)", len(frame), unlabelled)
+    return LabelledData(frame=frame, unlabelled=unlabelled, ceiling={}, sources={"reviewed": len(frame)})
+
+
+def combine_labelled_data(*parts: LabelledData) -> LabelledData:
+    """Merge labelled sets into one, ordered by detection date; the first part's ceiling is kept."""
+    frames = [part.frame for part in parts if not part.frame.empty]
+    frame = _sorted_frame(pd.concat(frames, ignore_index=True).to_dict(orient="records")) if frames else pd.DataFrame()
+    sources: dict[str, int] = {}
+    payer_kinds: dict[str, str] = {}
+    for part in parts:
+        payer_kinds.update(part.payer_kinds)
+        for name, count in part.sources.items():
+            sources[name] = sources.get(name, 0) + count
+    return LabelledData(frame=frame, unlabelled=sum(part.unlabelled for part in parts),
+                        ceiling=next((part.ceiling for part in parts if part.ceiling), {}),
+                        payer_kinds=payer_kinds, sources=sources)
+
+
+def _payload_date(payload: dict[str, Any]) -> dt.date | None:
+    value = payload.get("detected_on")
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _sorted_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame.sort_values(["detected_on", "exception_id"], kind="stable").reset_index(drop=True)
+
+
+def simulate_labelled_data(seed: int, start: dt.date, months: int, claims_per_month: int,
+                           update: Callable[[str], None] | None = None) -> LabelledData:
+    """Simulate a history in a temporary folder and label its exceptions from the simulator's truth."""
+    from training.simulator import SimulationConfig, simulate
+
+    config = SimulationConfig(seed=seed, start=start, months=months, claims_per_month=claims_per_month)
+    with tempfile.TemporaryDirectory(prefix="triage-sim-") as folder:
+        if update:
+            update("simulating the history")
+        simulation = simulate(config, Path(folder))
+        if update:
+            update("detecting exceptions in the simulated documents")
+        return build_labelled_data(Path(folder), simulation.truth, simulation.ceiling)

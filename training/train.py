@@ -4,7 +4,8 @@ The split is by time: the oldest exceptions train, the next ones stop the boosti
 the calibration temperature and the thresholds, and the newest ones only measure. A threshold is
 the lowest calibrated confidence at which automatic routing of that class reaches the target
 precision on held-out data; a class that never reaches it gets a threshold above 1, so it always
-goes to a person.
+goes to a person. The baselines of :mod:`training.baselines` are fitted and measured on the same
+split, and the simulator's ceiling is copied into the report beside them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +22,33 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
-from sklearn.metrics import f1_score, log_loss
 
-from features.pipeline import FeatureSpec, exception_features
+from features.history import ExceptionHistory
+from features.payload import to_date
+from features.pipeline import FeatureSpec
 from serving.model import softmax
+from training.baselines import BASELINES, BaselineInput, fit_baseline
 from training.dataset import LabelledData
+from training.evaluation import NEVER_AUTO, choose_thresholds, classification_report, expected_calibration_error
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HeadReport", "TrainConfig", "TrainReport", "expected_calibration_error", "train_bundle"]
+__all__ = [
+    "HEAD_LABEL_COLUMNS",
+    "HeadReport",
+    "PreparedFeatures",
+    "TrainConfig",
+    "TrainReport",
+    "expected_calibration_error",
+    "prepare_features",
+    "train_bundle",
+]
 
 MODEL_NAME = "claims-triage"
 HEAD_LABEL_COLUMNS = {"type": "type", "priority": "priority", "resolution": "resolution"}
-NEVER_AUTO = 1.01
+HISTORY_FILE = "history.json"
+# Re-exported for callers that imported it from here before the evaluation module existed.
+NEVER_AUTO = NEVER_AUTO
 
 
 @dataclass(frozen=True)
@@ -50,47 +65,92 @@ class TrainConfig:
     min_data_in_leaf: int = 10
     train_share: float = 0.7
     valid_share: float = 0.15
+    baselines: bool = True
 
 
 @dataclass
 class HeadReport:
-    """Held-out metrics of one head."""
+    """Held-out metrics of one head (or one baseline of that head)."""
 
     labels: list[str]
     metrics: dict[str, float]
     per_class: dict[str, dict[str, float]]
     thresholds: dict[str, float]
-    temperature: float
-    best_iteration: int
+    temperature: float = 1.0
+    best_iteration: int = 0
+
+
+@dataclass
+class HeadEvaluation:
+    """The held-out predictions of one head, kept in memory for plots and the champion comparison."""
+
+    labels: list[str]
+    test_idx: np.ndarray
+    y_test: np.ndarray
+    probabilities: np.ndarray
+    booster: lgb.Booster
+
+
+@dataclass
+class PreparedFeatures:
+    """The feature rows of a labelled frame, the fitted spec and the encoded matrix."""
+
+    rows: list[dict[str, Any]]
+    spec: FeatureSpec
+    matrix: np.ndarray
 
 
 @dataclass
 class TrainReport:
-    """What training produced: the bundle folder, its version and each head's metrics."""
+    """The result of a training: the bundle folder, its version, and the metrics of each head and baseline."""
 
     output: Path
     version: str
     heads: dict[str, HeadReport] = field(default_factory=dict)
+    baselines: dict[str, dict[str, HeadReport]] = field(default_factory=dict)
+    ceiling: dict[str, Any] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    evaluations: dict[str, HeadEvaluation] = field(default_factory=dict, repr=False)
+    features: PreparedFeatures | None = field(default=None, repr=False)
+    frame: pd.DataFrame | None = field(default=None, repr=False)
+    train_config: TrainConfig = field(default_factory=TrainConfig, repr=False)
+
+    def test_payloads(self) -> list[dict[str, Any]]:
+        """The held-out exceptions in their JSON form, in time order."""
+        if self.frame is None:
+            return []
+        _, _, test = time_split(len(self.frame), self.train_config)
+        return list(self.frame["payload"].iloc[test])
+
+    def test_labels(self, head: str) -> list[str]:
+        """The held-out labels of one head, aligned with :meth:`test_payloads`."""
+        if self.frame is None:
+            return []
+        _, _, test = time_split(len(self.frame), self.train_config)
+        return list(self.frame[HEAD_LABEL_COLUMNS[head]].iloc[test])
 
 
-def expected_calibration_error(probabilities: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    """Mean gap between confidence and accuracy over equal-width confidence bins, weighted by count."""
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == y
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    total = 0.0
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
-        in_bin = (confidence > low) & (confidence <= high)
-        if in_bin.any():
-            total += in_bin.mean() * abs(confidence[in_bin].mean() - correct[in_bin].mean())
-    return float(total)
-
-
-def _time_split(n: int, config: TrainConfig) -> tuple[slice, slice, slice]:
+def time_split(n: int, config: TrainConfig) -> tuple[slice, slice, slice]:
+    """Split ``n`` time-ordered rows into train, validation and test slices."""
     train_end = int(n * config.train_share)
     valid_end = int(n * (config.train_share + config.valid_share))
     return slice(0, train_end), slice(train_end, valid_end), slice(valid_end, n)
+
+
+def prepare_features(data: LabelledData, config: TrainConfig) -> PreparedFeatures:
+    """Build every feature row with the serving code path and fit the spec on the training slice only."""
+    payloads = data.payloads
+    spec = FeatureSpec(payer_kinds=dict(data.payer_kinds))
+    # The spec has no history yet, so feature_rows indexes the payloads themselves: each row counts
+    # only exceptions detected strictly before it, exactly as serving counts from its snapshot.
+    rows = spec.feature_rows(payloads)
+    train, valid, _ = time_split(len(rows), config)
+    spec.fit(rows[train])
+    # The snapshot reaches back one window before the held-out rows, so serving computes their
+    # history features exactly as training did (the champion comparison relies on that).
+    first_held_out = to_date(payloads[valid.start].get("detected_on")) if valid.start < len(payloads) else None
+    spec.history = ExceptionHistory.from_payloads(payloads).snapshot(covering=first_held_out)
+    return PreparedFeatures(rows=rows, spec=spec, matrix=spec.encode(rows))
 
 
 def _fit_temperature(raw: np.ndarray, y: np.ndarray) -> float:
@@ -102,72 +162,40 @@ def _fit_temperature(raw: np.ndarray, y: np.ndarray) -> float:
     return float(result.x)
 
 
-def choose_thresholds(
-    probabilities: np.ndarray, y: np.ndarray, labels: Sequence[str], target_precision: float, min_support: int
-) -> dict[str, float]:
-    """Pick, per class, the lowest confidence at which routing that class reaches the target precision."""
-    predicted = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
-    thresholds: dict[str, float] = {}
-    for index, label in enumerate(labels):
-        chosen = predicted == index
-        if chosen.sum() < min_support:
-            thresholds[label] = NEVER_AUTO
-            continue
-        order = np.argsort(-confidence[chosen])
-        sorted_conf = confidence[chosen][order]
-        sorted_hit = (y[chosen] == index)[order]
-        precision = np.cumsum(sorted_hit) / np.arange(1, len(sorted_hit) + 1)
-        reaching = np.nonzero((precision >= target_precision) & (np.arange(1, len(sorted_hit) + 1) >= min_support))[0]
-        thresholds[label] = float(sorted_conf[reaching.max()]) if len(reaching) else NEVER_AUTO
-    return thresholds
+@dataclass
+class _HeadData:
+    labels: list[str]
+    y: np.ndarray
+    train_idx: np.ndarray
+    valid_idx: np.ndarray
+    test_idx: np.ndarray
 
 
-def _auto_route_metrics(probabilities: np.ndarray, y: np.ndarray, labels: Sequence[str],
-                        thresholds: dict[str, float]) -> tuple[float, float]:
-    predicted = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
-    limits = np.array([thresholds[labels[p]] for p in predicted])
-    auto = confidence >= limits
-    share = float(auto.mean()) if len(auto) else 0.0
-    precision = float((predicted[auto] == y[auto]).mean()) if auto.any() else float("nan")
-    return share, precision
-
-
-def _per_class(probabilities: np.ndarray, y: np.ndarray, labels: Sequence[str]) -> dict[str, dict[str, float]]:
-    predicted = probabilities.argmax(axis=1)
-    report = {}
-    for index, label in enumerate(labels):
-        tp = int(((predicted == index) & (y == index)).sum())
-        predicted_n = int((predicted == index).sum())
-        actual_n = int((y == index).sum())
-        report[label] = {
-            "precision": tp / predicted_n if predicted_n else float("nan"),
-            "recall": tp / actual_n if actual_n else float("nan"),
-            "support": float(actual_n),
-        }
-    return report
-
-
-def _train_head(name: str, matrix: np.ndarray, labels_raw: pd.Series, spec: FeatureSpec,
-                config: TrainConfig, output: Path) -> HeadReport:
-    train, valid, test = _time_split(len(matrix), config)
+def _head_data(labels_raw: pd.Series, config: TrainConfig) -> _HeadData:
+    n = len(labels_raw)
+    train, valid, test = time_split(n, config)
     labels = sorted(labels_raw.iloc[train].unique())
     label_index = {label: i for i, label in enumerate(labels)}
     y_all = labels_raw.map(label_index)
-    # A class seen only after the training period cannot be predicted; its rows leave the
+    # A class seen only after the training period cannot be predicted, so its rows leave the
     # held-out sets rather than count as certain errors of an unrelated class.
     known = y_all.notna().to_numpy()
     y = y_all.fillna(-1).astype(int).to_numpy()
+    positions = np.arange(n)
+    return _HeadData(labels=labels, y=y, train_idx=positions[train],
+                     valid_idx=positions[valid][known[valid]], test_idx=positions[test][known[test]])
 
-    params = {
+
+def _lgb_params(config: TrainConfig, num_class: int) -> dict[str, Any]:
+    return {
         "objective": "multiclass",
-        "num_class": len(labels),
+        "num_class": num_class,
         "num_leaves": config.num_leaves,
         "learning_rate": config.learning_rate,
         "min_data_in_leaf": config.min_data_in_leaf,
         "min_data_per_group": 5,
         "cat_smooth": 10.0,
+        "max_cat_to_onehot": 8,
         "feature_fraction": 0.9,
         "bagging_fraction": 0.9,
         "bagging_freq": 1,
@@ -177,50 +205,105 @@ def _train_head(name: str, matrix: np.ndarray, labels_raw: pd.Series, spec: Feat
         "num_threads": 1,
         "verbosity": -1,
     }
-    train_idx = np.arange(len(matrix))[train]
-    valid_idx = np.arange(len(matrix))[valid][known[valid]]
-    test_idx = np.arange(len(matrix))[test][known[test]]
 
-    dataset = lgb.Dataset(matrix[train_idx], y[train_idx], feature_name=spec.columns,
+
+def _train_head(name: str, features: PreparedFeatures, head: _HeadData, config: TrainConfig,
+                output: Path) -> tuple[HeadReport, HeadEvaluation]:
+    matrix, spec = features.matrix, features.spec
+    dataset = lgb.Dataset(matrix[head.train_idx], head.y[head.train_idx], feature_name=spec.columns,
                           categorical_feature=spec.categorical_indices, free_raw_data=False)
-    validation = lgb.Dataset(matrix[valid_idx], y[valid_idx], reference=dataset)
+    validation = lgb.Dataset(matrix[head.valid_idx], head.y[head.valid_idx], reference=dataset)
     booster = lgb.train(
-        params, dataset, num_boost_round=config.max_rounds, valid_sets=[validation],
+        _lgb_params(config, len(head.labels)), dataset, num_boost_round=config.max_rounds, valid_sets=[validation],
         callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
     )
 
     def raw_scores(rows: np.ndarray) -> np.ndarray:
         return booster.predict(rows, raw_score=True, num_iteration=booster.best_iteration).reshape(len(rows), -1)
 
-    temperature = _fit_temperature(raw_scores(matrix[valid_idx]), y[valid_idx])
-    valid_probabilities = softmax(raw_scores(matrix[valid_idx]), temperature)
-    thresholds = choose_thresholds(valid_probabilities, y[valid_idx], labels, config.target_precision, config.min_support)
+    temperature = _fit_temperature(raw_scores(matrix[head.valid_idx]), head.y[head.valid_idx])
+    valid_probabilities = softmax(raw_scores(matrix[head.valid_idx]), temperature)
+    thresholds = choose_thresholds(valid_probabilities, head.y[head.valid_idx], head.labels,
+                                   config.target_precision, config.min_support)
 
-    test_probabilities = softmax(raw_scores(matrix[test_idx]), temperature)
-    y_test = y[test_idx]
-    auto_share, auto_precision = _auto_route_metrics(test_probabilities, y_test, labels, thresholds)
-    metrics = {
-        "accuracy": float((test_probabilities.argmax(axis=1) == y_test).mean()),
-        "macro_f1": float(f1_score(y_test, test_probabilities.argmax(axis=1), average="macro",
-                                   labels=list(range(len(labels))), zero_division=0)),
-        "log_loss": float(log_loss(y_test, test_probabilities, labels=list(range(len(labels))))),
-        "ece": expected_calibration_error(test_probabilities, y_test),
-        "auto_route_share": auto_share,
-        "auto_route_precision": auto_precision,
-        "test_rows": float(len(test_idx)),
-    }
+    test_probabilities = softmax(raw_scores(matrix[head.test_idx]), temperature)
+    y_test = head.y[head.test_idx]
+    metrics, per_class = classification_report(test_probabilities, y_test, head.labels, thresholds)
 
     booster.save_model(str(output / f"{name}.txt"), num_iteration=booster.best_iteration)
-    logger.info("trained head %s: macro F1 %.3f, auto-route share %.3f", name, metrics["macro_f1"], auto_share)
-    return HeadReport(labels=labels, metrics=metrics, per_class=_per_class(test_probabilities, y_test, labels),
-                      thresholds=thresholds, temperature=temperature, best_iteration=int(booster.best_iteration))
+    logger.info("trained head %s: macro F1 %.3f, auto-route share %.3f", name, metrics["macro_f1"],
+                metrics["auto_route_share"])
+    report = HeadReport(labels=head.labels, metrics=metrics, per_class=per_class, thresholds=thresholds,
+                        temperature=temperature, best_iteration=int(booster.best_iteration))
+    evaluation = HeadEvaluation(labels=head.labels, test_idx=head.test_idx, y_test=y_test,
+                                probabilities=test_probabilities, booster=booster)
+    return report, evaluation
 
 
-def _bundle_version(output: Path, heads: Sequence[str]) -> str:
-    digest = hashlib.sha256()
-    for head in heads:
-        digest.update((output / f"{head}.txt").read_bytes())
+def _evaluate_baselines(head_name: str, features: PreparedFeatures, head: _HeadData,
+                        config: TrainConfig) -> dict[str, HeadReport]:
+    data = BaselineInput(rows=features.rows, matrix=features.matrix, y=head.y, labels=head.labels,
+                         train_idx=head.train_idx, categorical_count=len(features.spec.categorical), seed=config.seed)
+    reports = {}
+    for name in BASELINES:
+        if name == "carc_lookup" and head_name != "type":
+            continue
+        predict = fit_baseline(name, data)
+        thresholds = choose_thresholds(predict(head.valid_idx), head.y[head.valid_idx], head.labels,
+                                       config.target_precision, config.min_support)
+        metrics, per_class = classification_report(predict(head.test_idx), head.y[head.test_idx], head.labels,
+                                                   thresholds)
+        reports[name] = HeadReport(labels=head.labels, metrics=metrics, per_class=per_class, thresholds=thresholds)
+    return reports
+
+
+def _bundle_version(output: Path, files: Sequence[str], spec: FeatureSpec) -> str:
+    digest = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode("utf-8"))
+    for name in files:
+        digest.update((output / name).read_bytes())
     return digest.hexdigest()[:12]
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float | None]:
+    return {k: (None if v is None or np.isnan(v) else round(float(v), 6)) for k, v in values.items()}
+
+
+def _head_metadata(report: HeadReport, *, with_model: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "labels": report.labels,
+        "thresholds": {k: round(v, 6) for k, v in report.thresholds.items()},
+        "metrics": _rounded(report.metrics),
+        "per_class": {label: _rounded(values) for label, values in report.per_class.items()},
+    }
+    if with_model:
+        entry.update(model_file=with_model, temperature=round(report.temperature, 6),
+                     best_iteration=report.best_iteration)
+    return entry
+
+
+def _write_metadata(report: TrainReport, data: LabelledData, features: PreparedFeatures, config: TrainConfig,
+                    provenance: dict[str, Any] | None) -> None:
+    output = report.output
+    metadata = {
+        "name": MODEL_NAME,
+        "version": report.version,
+        "feature_spec": features.spec.to_dict(),
+        "history_file": HISTORY_FILE,
+        "heads": {head: _head_metadata(r, with_model=f"{head}.txt") for head, r in report.heads.items()},
+        "baselines": {
+            name: {head: _head_metadata(r, with_model=None) for head, r in heads.items()}
+            for name, heads in report.baselines.items()
+        },
+        "target_precision": config.target_precision,
+        "rows": report.rows,
+        "label_sources": data.sources,
+        "unlabelled_exceptions": data.unlabelled,
+        "simulator_ceiling": data.ceiling,
+        "provenance": provenance or {},
+        "train_config": asdict(config),
+    }
+    (output / "bundle.json").write_text(json.dumps(metadata, indent=2, sort_keys=True, default=str) + "\n",
+                                        encoding="utf-8")
 
 
 def train_bundle(
@@ -231,50 +314,36 @@ def train_bundle(
     provenance: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> TrainReport:
-    """Train every head on labelled exceptions and write the bundle folder."""
+    """Train every head on labelled exceptions, measure the baselines, and write the bundle folder."""
     config = config or TrainConfig()
     output.mkdir(parents=True, exist_ok=True)
     frame = data.frame
     if len(frame) < 50:
         raise ValueError(f"too few labelled exceptions to train: {len(frame)}; simulate more months or claims")
 
-    rows = [exception_features(payload) for payload in frame["payload"]]
-    train, _, _ = _time_split(len(rows), config)
-    spec = FeatureSpec().fit(rows[train])
-    matrix = spec.encode(rows)
-
-    report = TrainReport(output=output, version="")
-    for head, column in HEAD_LABEL_COLUMNS.items():
+    def step(text: str) -> None:
         if progress:
-            progress(f"training the {head} head")
-        report.heads[head] = _train_head(head, matrix, frame[column], spec, config, output)
+            progress(text)
 
-    report.version = _bundle_version(output, list(report.heads))
-    split = _time_split(len(rows), config)
+    step("building feature rows")
+    features = prepare_features(data, config)
+    (output / HISTORY_FILE).write_text(json.dumps(features.spec.history.to_dict(), sort_keys=True) + "\n",
+                                       encoding="utf-8")
+
+    report = TrainReport(output=output, version="", ceiling=dict(data.ceiling), features=features, frame=frame,
+                         train_config=config)
+    for head, column in HEAD_LABEL_COLUMNS.items():
+        step(f"training the {head} head")
+        head_data = _head_data(frame[column], config)
+        report.heads[head], report.evaluations[head] = _train_head(head, features, head_data, config, output)
+        if config.baselines:
+            step(f"measuring the baselines of the {head} head")
+            for name, baseline_report in _evaluate_baselines(head, features, head_data, config).items():
+                report.baselines.setdefault(name, {})[head] = baseline_report
+
+    report.version = _bundle_version(output, [*(f"{head}.txt" for head in report.heads), HISTORY_FILE],
+                                     features.spec)
+    split = time_split(len(frame), config)
     report.rows = {name: s.stop - s.start for name, s in zip(("train", "valid", "test"), split, strict=True)}
-    metadata = {
-        "name": MODEL_NAME,
-        "version": report.version,
-        "feature_spec": spec.to_dict(),
-        "heads": {
-            head: {
-                "model_file": f"{head}.txt",
-                "labels": head_report.labels,
-                "temperature": round(head_report.temperature, 6),
-                "thresholds": {k: round(v, 6) for k, v in head_report.thresholds.items()},
-                "metrics": {k: round(v, 6) for k, v in head_report.metrics.items()},
-                "per_class": head_report.per_class,
-                "best_iteration": head_report.best_iteration,
-            }
-            for head, head_report in report.heads.items()
-        },
-        "target_precision": config.target_precision,
-        "rows": report.rows,
-        "unlabelled_exceptions": data.unlabelled,
-        "simulator_ceiling": data.ceiling,
-        "provenance": provenance or {},
-        "train_config": config.__dict__,
-    }
-    (output / "bundle.json").write_text(json.dumps(metadata, indent=2, sort_keys=True, default=str) + "\n",
-                                        encoding="utf-8")
+    _write_metadata(report, data, features, config, provenance)
     return report

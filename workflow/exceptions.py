@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from workflow.matching import PaymentMatch
-from workflow.records import Adjustment, Claim, ClaimPayment, ExceptionRecord, Finding, Severity
+from workflow.records import Adjustment, Claim, ClaimPayment, ExceptionRecord, Finding, Payment, Severity
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,8 @@ __all__ = [
     "exceptions_from_findings",
     "exceptions_from_matches",
     "is_denial",
+    "payment_exception",
+    "transaction_exception",
 ]
 
 ZERO = Decimal("0")
@@ -61,10 +63,14 @@ def is_denial(payment: ClaimPayment) -> bool:
     return any(adj.group in ("CO", "PR") and adj.amount != ZERO for adj in payment.all_adjustments)
 
 
-def _payment_exception(
+def payment_exception(
     payment: ClaimPayment, kind: str, code: str, message: str, amount_at_risk: Decimal,
-    claim: Claim | None, extra_evidence: Mapping[str, object] | None = None,
+    claim: Claim | None, extra_evidence: Mapping[str, object] | None = None, id_parts: Sequence[object] = (),
 ) -> ExceptionRecord:
+    """Build an exception about one claim payment, with its amounts, codes and adjustments as evidence.
+
+    ``id_parts`` tell apart several exceptions of one code on one payment (one per line, say).
+    """
     groups, reasons = _codes_by_size(payment.all_adjustments)
     procedures = tuple(
         svc.procedure_code for svc in payment.service_payments if svc.procedure_code
@@ -83,7 +89,7 @@ def _payment_exception(
     if extra_evidence:
         evidence.update(extra_evidence)
     return ExceptionRecord(
-        exception_id=exception_id_for(payment.source.document_id, payment.source.segment_index, code),
+        exception_id=exception_id_for(payment.source.document_id, payment.source.segment_index, code, *id_parts),
         kind=kind,
         code=code,
         message=message,
@@ -106,6 +112,57 @@ def _payment_exception(
     )
 
 
+_payment_exception = payment_exception
+
+
+def transaction_exception(
+    header: Payment, kind: str, code: str, message: str, amount_at_risk: Decimal, evidence: Mapping[str, object]
+) -> ExceptionRecord:
+    """Build an exception about a whole 835 transaction (its BPR payment), not about one claim."""
+    full_evidence: dict[str, object] = {
+        "trace_number": header.trace_number,
+        "bpr_amount": str(header.amount),
+        "credit_debit": header.credit_debit,
+        "payee_id": header.payee_id,
+    }
+    full_evidence.update(evidence)
+    return ExceptionRecord(
+        exception_id=exception_id_for(header.source.document_id, header.source.segment_index, code),
+        kind=kind,
+        code=code,
+        message=message,
+        claim_id=None,
+        payer_id=header.payer_id,
+        amount_at_risk=amount_at_risk,
+        service_date=None,
+        detected_on=header.payment_date or dt.date.today(),
+        claim_status=None,
+        group_codes=(),
+        carc_codes=(),
+        rarc_codes=(),
+        billed_amount=None,
+        paid_amount=header.amount,
+        procedure_codes=(),
+        diagnosis_codes=(),
+        evidence=full_evidence,
+        source=header.source,
+        document_id=header.source.document_id,
+    )
+
+
+def _match_evidence(match: PaymentMatch) -> dict[str, object]:
+    return {"match_key": match.key, "match_confidence": match.confidence}
+
+
+def _claim_summary(claim: object) -> dict[str, object]:
+    return {
+        "claim_id": getattr(claim, "claim_id", None),
+        "payer_id": getattr(claim, "payer_id", None),
+        "total_charge": str(getattr(claim, "total_charge", "")),
+        "service_date": None if getattr(claim, "service_date", None) is None else str(claim.service_date),  # type: ignore[attr-defined]
+    }
+
+
 def exceptions_from_matches(
     matches: Sequence[PaymentMatch], claims_by_key: Mapping[tuple[str, str | None], Claim] | None = None
 ) -> list[ExceptionRecord]:
@@ -119,7 +176,9 @@ def exceptions_from_matches(
     for match in matches:
         payment = match.payment
         claim = None
-        if match.claim is not None:
+        if isinstance(match.claim, Claim):
+            claim = match.claim
+        elif match.claim is not None:
             claim = claims_by_key.get((match.claim.claim_id, match.claim.payer_id))
 
         if match.status == "unmatched":
@@ -129,13 +188,22 @@ def exceptions_from_matches(
             ))
             continue
         if match.status == "ambiguous":
-            candidates = [{"claim_id": c.claim_id, "payer_id": c.payer_id, "total_charge": str(c.total_charge)}
-                          for c in match.candidates]
+            candidates = [_claim_summary(c) for c in match.candidates]
             exceptions.append(_payment_exception(
                 payment, "ambiguous_match", "match.ambiguous",
                 f"The claim payment matches {len(candidates)} claims; a person must choose.",
                 abs(payment.paid) or payment.charge, None, {"candidates": candidates},
             ))
+        if match.claim_id_differs:
+            # Only patient, service date and charge agree: a mistyped claim id is likely, but a
+            # person confirms it before the payment is applied to that claim.
+            exceptions.append(_payment_exception(
+                payment, "unmatched_payment", "match.claim_id_differs",
+                "No claim has this claim id; one claim of the same patient, service date and charge may be the one paid.",
+                abs(payment.paid) or payment.charge, None,
+                {"suggested_claim": _claim_summary(match.claim), **_match_evidence(match)},
+            ))
+            continue
 
         if payment.status == REVERSAL_STATUS:
             continue
@@ -143,13 +211,13 @@ def exceptions_from_matches(
             exceptions.append(_payment_exception(
                 payment, "denial", "payment.denied",
                 "The payer denied the claim.", payment.charge - payment.paid, claim,
-                {"match_key": match.key},
+                _match_evidence(match),
             ))
         elif payment.paid == ZERO:
             exceptions.append(_payment_exception(
                 payment, "zero_paid", "payment.zero_paid",
                 "The payer paid nothing on the claim.", payment.charge, claim,
-                {"match_key": match.key},
+                _match_evidence(match),
             ))
     return exceptions
 

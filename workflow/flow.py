@@ -11,15 +11,15 @@ import datetime as dt
 import hashlib
 import logging
 import os
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from features.x12 import detect_transaction_kind, read_x12
-from workflow.errors import NotX12Error
+from workflow.errors import InputError, NotX12Error
+from workflow.invoice_flow import InvoiceInputs, detect_invoice_problems, is_pdf, read_invoice_input
 from workflow.exceptions import exceptions_from_findings, exceptions_from_matches
-from workflow.matching import ClaimRef, PaymentMatch, match_payments
+from workflow.matching import ClaimIndex, ClaimRef, PaymentMatch, match_payments
 from workflow.records import (
     Claim,
     ClaimPayment,
@@ -30,6 +30,16 @@ from workflow.records import (
     ProviderAdjustment,
     Record,
     Severity,
+)
+from workflow.remittance import (
+    ContractTable,
+    GlMapping,
+    PaymentKey,
+    PaymentRef,
+    Reconciliation,
+    Tolerance,
+    reconcile,
+    split_duplicates,
 )
 from workflow.validation import RuleSet, first_pass_rate
 
@@ -45,6 +55,7 @@ __all__ = [
 ]
 
 SNIFF_BYTES = 1 << 16
+INVOICE_SUFFIXES = (".pdf", ".csv")
 HIDDEN_PREFIXES = (".", "_")
 
 
@@ -54,6 +65,7 @@ class ReadDocument:
 
     document: Document
     records: list[Record]
+    invoice_inputs: InvoiceInputs | None = None
 
 
 @dataclass
@@ -70,6 +82,7 @@ class DetectionResult:
     matches: list[PaymentMatch] = field(default_factory=list)
     exceptions: list[ExceptionRecord] = field(default_factory=list)
     first_pass_rate: float | None = None
+    reconciliation: Reconciliation = field(default_factory=Reconciliation)
 
     @property
     def failed_documents(self) -> list[Document]:
@@ -118,6 +131,9 @@ def read_document(path: Path) -> ReadDocument:
         reason = f"cannot open the file: {error.strerror or error}"
         return ReadDocument(Document(f"missing:{path}", str(path), "unknown", 0, "failed", reason), [])
 
+    if is_pdf(path) or path.suffix.lower() in INVOICE_SUFFIXES:
+        return _read_invoice_document(path, document_id, size)
+
     try:
         kind = _sniff_kind(path) or "x12"
         records = list(read_x12(path))
@@ -127,6 +143,18 @@ def read_document(path: Path) -> ReadDocument:
     kind = "x12_" + kind.lower()
     logger.info("read document %s (%s): %d records", document_id[:12], kind, len(records))
     return ReadDocument(Document(document_id, str(path), kind, size, "read"), records)
+
+
+def _read_invoice_document(path: Path, document_id: str, size: int) -> ReadDocument:
+    """Read a PDF or an ERP CSV export; its findings are the records stored with it."""
+    inputs = InvoiceInputs()
+    try:
+        kind = read_invoice_input(path, inputs)
+    except InputError as error:
+        return ReadDocument(Document(document_id, str(path), "unknown", size, "failed", str(error)), [])
+    findings: list[Record] = [finding for extracted in inputs.extracted for finding in extracted.findings]
+    logger.info("read document %s (%s): %d findings", document_id[:12], kind, len(findings))
+    return ReadDocument(Document(document_id, str(path), kind, size, "read"), findings, inputs)
 
 
 def _split_records(result: DetectionResult, records: Iterable[Record]) -> None:
@@ -144,13 +172,16 @@ def _split_records(result: DetectionResult, records: Iterable[Record]) -> None:
 
 
 def _claims_index(
-    claims: Sequence[Claim], known_claims: Mapping[str, Sequence[ClaimRef]]
-) -> dict[str, list[ClaimRef]]:
-    index: dict[str, list[ClaimRef]] = defaultdict(list)
-    for claim_id, refs in known_claims.items():
-        index[claim_id].extend(refs)
+    claims: Sequence[Claim],
+    known_claims: Mapping[str, Sequence[ClaimRef]],
+    payer_claim_links: Mapping[str, Sequence[ClaimRef]],
+) -> ClaimIndex:
+    index = ClaimIndex(ref for refs in known_claims.values() for ref in refs)
     for claim in claims:
-        index[claim.claim_id].append(claim)
+        index.add(claim)
+    for payer_claim_id, refs in payer_claim_links.items():
+        for ref in refs:
+            index.link_payer_claim_id(payer_claim_id, ref)
     return index
 
 
@@ -161,11 +192,21 @@ def detect(
     as_of: dt.date,
     documents: Sequence[ReadDocument] | None = None,
     known_claims: Mapping[str, Sequence[ClaimRef]] | None = None,
+    payer_claim_links: Mapping[str, Sequence[ClaimRef]] | None = None,
+    known_payments: Mapping[PaymentKey, str] | None = None,
+    stored_payments: Sequence[PaymentRef] = (),
+    contracts: ContractTable | None = None,
+    tolerance: Tolerance | None = None,
+    gl: GlMapping | None = None,
 ) -> DetectionResult:
-    """Read, validate and match; return every record, finding, match and exception.
+    """Read, validate, match and reconcile; return every record, finding, match and exception.
 
-    Pass ``paths`` to read files, or ``documents`` already read. ``known_claims`` holds claims
-    stored by earlier runs, keyed by claim id, so a remittance can match a claim sent last month.
+    Pass ``paths`` to read files, or ``documents`` already read. The other arguments describe
+    what earlier runs stored: ``known_claims`` holds claims keyed by claim id, so a remittance can
+    match a claim sent last month; ``payer_claim_links`` maps a CLP07 to the claim its earlier
+    payment matched; ``known_payments`` maps stored payment keys to their document, so a re-sent
+    payment is caught; ``stored_payments`` are claim payments a reversal may reverse. Without
+    ``contracts`` no payment is checked for underpayment.
     """
     result = DetectionResult()
     if documents is None:
@@ -177,13 +218,29 @@ def detect(
     result.rule_findings = rule_set.validate(result.claims, as_of=as_of)
     result.first_pass_rate = first_pass_rate(len(result.claims), result.rule_findings) if result.claims else None
 
-    claims_index = _claims_index(result.claims, known_claims or {})
-    result.matches = match_payments(result.claim_payments, claims_index)
+    # A payment delivered twice is checked and posted once, so its copy is not matched at all.
+    duplicates, live_payments = split_duplicates(result.payments, result.claim_payments, known_payments)
+    claims_index = _claims_index(result.claims, known_claims or {}, payer_claim_links or {})
+    result.matches = match_payments(live_payments, claims_index)
 
     claims_by_id = {claim.claim_id: claim for claim in result.claims}
     claims_by_key = {(claim.claim_id, claim.payer_id): claim for claim in result.claims}
+    result.reconciliation = reconcile(
+        result.matches,
+        headers=result.payments,
+        provider_adjustments=result.provider_adjustments,
+        duplicates=duplicates,
+        duplicate_claim_payments=len(result.claim_payments) - len(live_payments),
+        contracts=contracts,
+        tolerance=tolerance,
+        gl=gl,
+        claims_by_key=claims_by_key,
+        stored_payments=stored_payments,
+    )
     result.exceptions = exceptions_from_findings(result.rule_findings, claims_by_id, as_of)
     result.exceptions += exceptions_from_matches(result.matches, claims_by_key)
+    result.exceptions += result.reconciliation.exceptions
+    result.exceptions += _invoice_exceptions(documents, as_of)
     result.exceptions = _unique_exceptions(result.exceptions)
 
     errors = sum(1 for f in result.rule_findings if f.severity == Severity.ERROR)
@@ -192,6 +249,24 @@ def detect(
         len(result.exceptions), len(result.claims), len(result.claim_payments), errors,
     )
     return result
+
+
+def _invoice_exceptions(documents: Sequence[ReadDocument], as_of: dt.date) -> list[ExceptionRecord]:
+    """Extraction findings and three-way match problems of the PDFs and exports in this run."""
+    combined = InvoiceInputs()
+    for read in documents:
+        if read.invoice_inputs is None:
+            continue
+        combined.extracted += read.invoice_inputs.extracted
+        combined.invoices += read.invoice_inputs.invoices
+        combined.purchase_orders += read.invoice_inputs.purchase_orders
+        combined.receipts += read.invoice_inputs.receipts
+        combined.vendors += read.invoice_inputs.vendors
+    if not combined:
+        return []
+    # NOTE: invoices are not stored yet, so a duplicate invoice is caught only when both copies
+    # arrive in the same run.
+    return detect_invoice_problems(combined, detected_on=as_of)
 
 
 def _unique_exceptions(exceptions: Sequence[ExceptionRecord]) -> list[ExceptionRecord]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from features.pdf import extract_pdf
 from training.invoices import generate_invoices
 from training.invoices.scoring import score_document
+from training.invoices.generator import truth_path
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def measure(count: int, seed: int) -> dict:
         returned, correct, expected = Counter(), Counter(), Counter()
         pages = 0
         started = time.perf_counter()
-        docs = [(extract_pdf(path), json.loads(path.with_suffix(".json").read_text())) for path in paths]
+        docs = [(extract_pdf(path), json.loads(truth_path(path).read_text())) for path in paths]
         elapsed = time.perf_counter() - started
     for doc, truth in docs:
         pages += len(doc.pages)

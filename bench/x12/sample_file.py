@@ -25,8 +25,9 @@ def _with_required_segments(body: list[str], additions: dict[str, list[str]]) ->
 
 
 CLAIM_BODY = _with_required_segments(
-    # The subscriber is the patient, so HL04 says the subscriber level has no child level, and
-    # the second HI is dropped because the guide allows one HI for diagnosis codes per claim.
+    # The subscriber is the patient, so HL04 states that the subscriber level has no child level.
+    # The second HI is dropped because the 837P map of pyx12 has no place for an HI that starts
+    # with ABF (other diagnosis) after the one with the principal diagnosis.
     [
         "HL*2*1*22*0" if segment == "HL*2*1*22*1" else segment
         for segment in PROFESSIONAL_BODY

@@ -73,6 +73,8 @@ CLAIM_COLUMNS = TableSpec(
         "paid": r"^(?:paid|plan\s+paid|insurance\s+paid|payment|amount\s+paid)$",
         "patient_responsibility": r"^(?:patient\s+resp\.?|pt\s+resp\.?|patient\s+responsibility|you\s+owe|"
                                   r"member\s+resp\.?)$",
+        # NOTE: this column is recognised so its words stay out of the others, but its codes are
+        # not read into the rows yet; only the text column and the amount columns are.
         "adjustment_codes": r"^(?:reason|reason\s+codes?|carc|adj\.?\s+codes?|remarks?|codes?|notes)$",
     },
     text_column="claim_number",

@@ -12,7 +12,15 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from features.x12.context import Segment, TransactionContext, element_at, read_adjustments, split_procedure
+from features.x12.context import (
+    Segment,
+    TransactionContext,
+    element_at,
+    elements_upto,
+    parse_decimal,
+    read_adjustments,
+    split_procedure,
+)
 from workflow.records import Adjustment, Claim, OtherPayer, ServiceLine, Severity
 
 __all__ = ["claim_type_of", "read_837"]
@@ -34,6 +42,8 @@ _KIND_BY_GUIDE = {"X098": "837P", "X222": "837P", "X096": "837I", "X223": "837I"
 
 _KIND_BY_LINE_SEGMENT = {"SV1": "837P", "SV2": "837I", "SV3": "837D"}
 
+_CLAIM_TYPE_SEGMENTS = frozenset({"SV1", "SV2", "SV3", "REF", "CL1"})
+
 
 def kind_from_version(version: str | None) -> str | None:
     """Map an implementation guide id (``005010X222A1``, ``004010X097``) to 837P, 837I or 837D."""
@@ -52,11 +62,22 @@ def claim_type_of(segments: list[Segment], context: TransactionContext) -> str:
     then ST03, the 4010 REF*87 and GS08. A declared guide that disagrees with the content is
     reported, since masked or copied headers are common in test files.
     """
-    line_kinds = {_KIND_BY_LINE_SEGMENT[elements[0]] for _, elements in segments if elements[0] in _KIND_BY_LINE_SEGMENT}
-    reference_87 = next(
-        (element_at(elements, 2) for _, elements in segments if elements[0] == "REF" and element_at(elements, 1) == "87"),
-        None,
-    )
+    # One pass over the segments collects what the decision needs: the service line kinds, the
+    # first REF*87 and whether an institutional CL1 is present.
+    line_kinds: set[str] = set()
+    reference_87 = None
+    has_cl1 = False
+    for _, elements in segments:
+        segment_id = elements[0]
+        if segment_id not in _CLAIM_TYPE_SEGMENTS:
+            continue
+        if segment_id == "REF":
+            if reference_87 is None and element_at(elements, 1) == "87":
+                reference_87 = element_at(elements, 2)
+        elif segment_id == "CL1":
+            has_cl1 = True
+        else:
+            line_kinds.add(_KIND_BY_LINE_SEGMENT[segment_id])
     group_kind = kind_from_version(context.envelope.version)
     transaction_kind = kind_from_version(context.envelope.implementation_reference) or kind_from_version(reference_87)
     if group_kind and transaction_kind and group_kind != transaction_kind:
@@ -72,7 +93,7 @@ def claim_type_of(segments: list[Segment], context: TransactionContext) -> str:
     declared = transaction_kind or group_kind
 
     content = next(iter(line_kinds)) if len(line_kinds) == 1 else None
-    if content is None and any(elements[0] == "CL1" for _, elements in segments):
+    if content is None and has_cl1:
         content = "837I"
     if content and declared and content != declared:
         context.report(
@@ -406,17 +427,25 @@ class _Reader837:
         line = self._current_line(segment)
         if line is None:
             return
+        # SV1 is the most frequent segment of an 837P, so its elements are read in one call.
         context = self.context
-        qualifier, code, modifiers = split_procedure(context.components(segment, 1))
-        pointers = context.components(segment, 7)
+        values = elements_upto(segment[1], 8)
+        qualifier, code, modifiers = split_procedure(context.split_components(segment, 1, values[1]))
+        pointers = context.split_components(segment, 7, values[7])
+        charge = parse_decimal(values[2]) if values[2] else None
+        if charge is None:
+            context.parse_amount(segment, 2, values[2], f"service line {line.line_number}")
+        units = parse_decimal(values[4]) if values[4] else None
+        if units is None and values[4]:
+            context.parse_amount(segment, 4, values[4])
         line.values.update(
             procedure_qualifier=qualifier,
             procedure_code=code,
             modifiers=modifiers,
-            charge=context.amount(segment, 2, skipped=f"service line {line.line_number}"),
-            unit_type=element_at(segment[1], 3) or None,
-            units=context.quantity(segment, 4),
-            place_of_service=element_at(segment[1], 5) or None,
+            charge=charge,
+            unit_type=values[3] or None,
+            units=units,
+            place_of_service=values[5] or None,
             diagnosis_pointers=tuple(int(p) for p in pointers if p.strip().isdigit()),
         )
         line.valid = True

@@ -7,6 +7,7 @@ context and returns None, so one invalid element never stops the rest of a file 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ __all__ = [
     "TransactionContext",
     "X12Envelope",
     "element_at",
+    "elements_upto",
+    "parse_decimal",
     "read_adjustments",
     "split_procedure",
 ]
@@ -56,11 +59,33 @@ class X12Envelope:
     implementation_reference: str | None = None
 
 
+_PADDING = ("",) * 64
+
+
+def elements_upto(elements: list[str], count: int) -> list[str]:
+    """Return elements 0 to ``count - 1`` of a segment as :func:`element_at` returns each one.
+
+    Absent elements are "" and padded values are stripped. Handlers that read many elements of
+    a segment use it in place of one ``element_at`` call per element.
+    """
+    values = elements[:count]
+    missing = count - len(values)
+    if missing > 0:
+        values.extend(_PADDING[:missing])
+    # One scan of the joined text finds whether any value starts or ends with a space. A unit
+    # separator in the data can only cause a needless pass over the values, never a missed one.
+    joined = "\x1f".join(values)
+    if joined[:1] == " " or joined[-1:] == " " or " \x1f" in joined or "\x1f " in joined:
+        values = [value.strip() if value and (value[0] == " " or value[-1] == " ") else value for value in values]
+    return values
+
+
 def element_at(elements: list[str], position: int) -> str:
     """Return element ``position`` (1 is the first after the segment id), or "" when absent."""
-    if position >= len(elements):
+    try:
+        value = elements[position]
+    except IndexError:
         return ""
-    value = elements[position]
     # Most values carry no padding; skip the copy that strip() would make for them.
     if value and (value[0] == " " or value[-1] == " "):
         return value.strip()
@@ -80,14 +105,16 @@ class TransactionContext:
 
     def source(self, index: int | None, segment_id: str | None) -> Source:
         """Build the Source of a record or finding at segment ``index``."""
+        envelope = self.envelope
+        # Positional arguments, in the field order of Source: this runs once per record.
         return Source(
-            file=self.file,
-            document_id=self.document_id,
-            interchange_control=self.envelope.interchange_control,
-            group_control=self.envelope.group_control,
-            transaction_control=self.envelope.transaction_control,
-            segment_index=index,
-            segment_id=segment_id,
+            self.file,
+            self.document_id,
+            envelope.interchange_control,
+            envelope.group_control,
+            envelope.transaction_control,
+            index,
+            segment_id,
         )
 
     def report(
@@ -124,15 +151,18 @@ class TransactionContext:
         finding and returns None. ``skipped`` makes the amount required: it names the record
         that cannot be built without it, and an empty value is reported too.
         """
-        value = element_at(segment[1], position)
-        if not value:
-            if skipped is not None:
-                self._report_amount(segment, position, value, skipped)
+        return self.parse_amount(segment, position, element_at(segment[1], position), skipped)
+
+    def parse_amount(self, segment: Segment, position: int, value: str, skipped: str | None = None) -> Decimal | None:
+        """Parse ``value``, the text of element ``position``, as :meth:`amount` does."""
+        if value:
+            parsed = parse_decimal(value)
+            if parsed is not None:
+                return parsed
+        elif skipped is None:
             return None
-        parsed = _parse_decimal(value)
-        if parsed is None:
-            self._report_amount(segment, position, value, skipped)
-        return parsed
+        self._report_amount(segment, position, value, skipped)
+        return None
 
     def _report_amount(self, segment: Segment, position: int, value: str, skipped: str | None) -> None:
         segment_id = segment[1][0]
@@ -189,7 +219,10 @@ class TransactionContext:
         Some files declare one component separator in ISA16 and use another in the data. When
         the declared one is missing but a usual one appears, that one is used and reported once.
         """
-        value = element_at(segment[1], position)
+        return self.split_components(segment, position, element_at(segment[1], position))
+
+    def split_components(self, segment: Segment, position: int, value: str) -> list[str]:
+        """Split ``value``, the text of element ``position``, as :meth:`components` does."""
         if not value:
             return []
         separator = self.envelope.delimiters.component
@@ -220,7 +253,11 @@ class TransactionContext:
         )
 
 
-def _parse_decimal(value: str) -> Decimal | None:
+# Amounts and dates repeat often within a file (copays, fee schedule prices, the payment date of
+# every claim), and Decimal and date are immutable, so parsed values are shared from a cache.
+@functools.lru_cache(maxsize=4096)
+def parse_decimal(value: str) -> Decimal | None:
+    """Return ``value`` as a Decimal, or None when it is not a plain decimal number."""
     if not _AMOUNT.fullmatch(value):
         return None
     try:
@@ -229,6 +266,7 @@ def _parse_decimal(value: str) -> Decimal | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_date(text: str) -> dt.date | None:
     if not text.isdigit():
         return None
@@ -257,16 +295,21 @@ def split_procedure(parts: list[str]) -> tuple[str | None, str | None, tuple[str
 def read_adjustments(segment: Segment, context: TransactionContext) -> list[Adjustment]:
     """Read every CAS triplet: CAS01 is the group, then up to six (reason, amount, quantity)."""
     elements = segment[1]
-    group = element_at(elements, 1)
+    end = min(len(elements), 20)
+    values = elements_upto(elements, max(end + 2, 2))
+    group = values[1]
     adjustments = []
-    for position in range(2, min(len(elements), 20), 3):
-        reason = element_at(elements, position)
+    for position in range(2, end, 3):
+        reason = values[position]
         if not reason:
             continue
-        amount = context.amount(segment, position + 1, skipped=f"adjustment {group}-{reason}")
+        amount_text = values[position + 1]
+        amount = parse_decimal(amount_text) if amount_text else None
         if amount is None:
+            # The label is built only here, as almost every amount is valid.
+            context.parse_amount(segment, position + 1, amount_text, f"adjustment {group}-{reason}")
             continue
-        adjustments.append(
-            Adjustment(group=group, reason=reason, amount=amount, quantity=context.quantity(segment, position + 2))
-        )
+        quantity_text = values[position + 2]
+        quantity = context.parse_amount(segment, position + 2, quantity_text) if quantity_text else None
+        adjustments.append(Adjustment(group=group, reason=reason, amount=amount, quantity=quantity))
     return adjustments

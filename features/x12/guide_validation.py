@@ -44,7 +44,7 @@ ERRATA_MAPS = {"005010X222A2": "005010X222A1", "005010X223A3": "005010X223A2"}
 """Errata versions that pyx12 4.0 has no map for, mapped to the earlier version whose map it has.
 
 NOTE: the earlier map is only an approximation of the errata guide, so a segment or code value the
-errata added or changed may be reported as an error, and the substitution finding says so.
+errata added or changed may be reported as an error. The substitution finding states this.
 """
 
 SUPPORTED_INTERCHANGE_VERSIONS = ("00401", "00501")
@@ -185,6 +185,8 @@ def _normalisation_reasons(text: str, preamble: bool) -> list[str]:
     return reasons
 
 
+# NOTE: the segments come from the reader's tokenizer, which strips spaces and line breaks around
+# them, so pyx12's check for a segment that starts with a space never fires.
 def _render_interchange(interchange: _Interchange, versions: dict[str, str]) -> str:
     delimiters = interchange.delimiters
     terminator = _terminator_for(interchange)
@@ -275,8 +277,13 @@ def _substitute_versions(interchange: _Interchange, result: GuideValidation) -> 
     versions: dict[str, str] = {}
     for index, elements in enumerate(interchange.segments):
         segment_id = elements[0]
-        position = 8 if segment_id == "GS" else 3 if segment_id == "ST" else None
-        if position is None or len(elements) <= position:
+        if segment_id == "GS":
+            position = 8
+        elif segment_id == "ST":
+            position = 3
+        else:
+            continue
+        if len(elements) <= position:
             continue
         declared = elements[position].strip()
         if declared not in ERRATA_MAPS:
@@ -361,7 +368,22 @@ def _run_pyx12(document: str, interchange: _Interchange, result: GuideValidation
         )
         return False
 
-    report = json.loads(errors_json.getvalue() or '{"interchanges": []}')
+    if not errors_json.getvalue():
+        # x12n_document returns before writing its report when its reader rejects the ISA header.
+        result.findings.append(
+            _interchange_finding(
+                result,
+                interchange,
+                Severity.ERROR,
+                "x12.validator_input_rejected",
+                "pyx12 could not read the ISA header of this interchange, so it was not validated. "
+                "Check the ISA header against the fixed 106-character layout",
+                segment_index=interchange.first_index,
+                segment_id="ISA",
+            )
+        )
+        return False
+    report = json.loads(errors_json.getvalue())
     result.findings.extend(_findings_from_report(report, interchange, result))
     return True
 
@@ -373,7 +395,7 @@ def _map_index() -> pyx12.map_index.map_index:
 
 @contextlib.contextmanager
 def _pyx12_logging_silenced() -> Iterator[None]:
-    # pyx12 logs every error it finds with the segment text, which can hold member data; the
+    # pyx12 logs every error it finds with the segment text, which can hold member data. The
     # same errors come back as findings, so its log records are dropped while it runs.
     # NOTE: this changes the level of the shared "pyx12" logger, so two threads validating at
     # once may restore it in the wrong order.
@@ -422,7 +444,7 @@ def _level_findings(
             f"x12.tr3.{level}.{error.get('err_cde')}",
             str(error.get("err_str")),
             segment_index=_segment_index(interchange, node.get("cur_line")),
-            segment_id=segment_id,
+            segment_id=_segment_id_at(interchange, node.get("cur_line")) or segment_id,
             group_control=group_control,
             transaction_control=transaction_control,
         )
@@ -477,6 +499,13 @@ def _element_name(segment_id: str | None, element: dict[str, Any]) -> str | None
     if isinstance(component, int) and component > 0:
         name += f"-{component}"
     return name
+
+
+def _segment_id_at(interchange: _Interchange, line: Any) -> str | None:
+    # pyx12 reports an envelope error at the line it had reached, often the trailer (SE, GE, IEA).
+    if not isinstance(line, int) or not 1 <= line <= len(interchange.segments):
+        return None
+    return interchange.segments[line - 1][0]
 
 
 def _segment_index(interchange: _Interchange, line: Any) -> int | None:

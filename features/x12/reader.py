@@ -63,9 +63,9 @@ def read_x12_bytes(data: bytes, file: str, document_id: str | None = None) -> It
     return _read_document(chunks, file, document_id)
 
 
-# NOTE: on 50 MB files of repeated public 835 and 837 samples, one CPython 3.11 process on a shared
-# 2-core machine read about 5 to 7 MB/s here, against about 60 MB/s for the tokenizer alone.
-# Building the record objects is most of the cost.
+# NOTE: bench/x12/run.py measured about 9 to 12 MB/s of CPU time here on generated 837P and 835
+# files (CPython 3.11, shared 2-core machine), against about 60 MB/s for the tokenizer alone.
+# Building the record objects is most of the cost; docs/benchmarks.md has the figures.
 def _read_document(byte_chunks: Iterable[bytes], file: str, document_id: str) -> Iterator[Record]:
     tokenizer = SegmentTokenizer(decode_chunks(byte_chunks))
     document = _DocumentReader(file, document_id, tokenizer)
@@ -74,13 +74,16 @@ def _read_document(byte_chunks: Iterable[bytes], file: str, document_id: str) ->
     except NotX12Error:
         raise
     except Exception as error:  # noqa: BLE001 - the reader's contract: only NotX12Error leaves it
-        logger.exception("reading stopped in %s (document %s) at segment %s", file, document_id, tokenizer.segment_index)
+        # Segments inside a transaction are only collected, so an error comes from an envelope
+        # segment, or from the tokenizer, whose index is then that of the last segment it read.
+        index = document.envelope_index if document.envelope_index is not None else tokenizer.segment_index
+        logger.exception("reading stopped in %s (document %s) at segment %s", file, document_id, index)
         yield Finding(
             severity=Severity.ERROR,
             code="x12.reader_error",
-            message=f"reading stopped at segment {tokenizer.segment_index} after an internal error "
+            message=f"reading stopped at segment {index} after an internal error "
             f"({type(error).__name__}); records after it are missing. Report the file to the maintainers",
-            source=Source(file=file, document_id=document_id, segment_index=tokenizer.segment_index),
+            source=Source(file=file, document_id=document_id, segment_index=index),
         )
         return
     if not tokenizer.found_isa:
@@ -120,31 +123,42 @@ class _DocumentReader:
         self.group: _OpenGroup | None = None
         self.transaction: _OpenTransaction | None = None
         self.outside_reported = False
+        self.envelope_index: int | None = None
+        """Index of the envelope segment being handled, for the error message when reading stops."""
 
     def read(self) -> Iterator[Record]:
-        tokenizer = self.tokenizer
-        for elements in tokenizer:
-            segment = (tokenizer.segment_index, elements)
-            segment_id = elements[0]
-            # Most segments sit inside a transaction: test that first, it is the hot path.
-            if self.transaction is not None and segment_id not in _ENVELOPE_IDS:
-                self.transaction.segments.append(segment)
-            elif segment_id == "ISA":
-                yield from self._on_isa(segment)
-            elif segment_id == "GS":
-                yield from self._on_gs(segment)
-            elif segment_id == "ST":
-                yield from self._on_st(segment)
-            elif segment_id == "SE":
-                yield from self._on_se(segment)
-            elif segment_id == "GE":
-                yield from self._on_ge(segment)
-            elif segment_id == "IEA":
-                yield from self._on_iea(segment)
-            else:
-                yield from self._on_outside(segment)
+        envelope_ids = _ENVELOPE_IDS
+        for batch in self.tokenizer.iter_batches():
+            # Most segments sit inside a transaction: collecting them is the hot path, so the
+            # open transaction's list is held in a local and refreshed after envelope segments.
+            segments = self.transaction.segments if self.transaction is not None else None
+            for segment in batch:
+                segment_id = segment[1][0]
+                if segments is not None and segment_id not in envelope_ids:
+                    segments.append(segment)
+                    continue
+                self.envelope_index = segment[0]
+                yield from self._on_envelope(segment_id, segment)
+                self.envelope_index = None
+                segments = self.transaction.segments if self.transaction is not None else None
         if self.interchange is not None:
             yield from self._close_interchange(None)
+
+    def _on_envelope(self, segment_id: str, segment: Segment) -> Iterator[Record]:
+        if segment_id == "ISA":
+            yield from self._on_isa(segment)
+        elif segment_id == "GS":
+            yield from self._on_gs(segment)
+        elif segment_id == "ST":
+            yield from self._on_st(segment)
+        elif segment_id == "SE":
+            yield from self._on_se(segment)
+        elif segment_id == "GE":
+            yield from self._on_ge(segment)
+        elif segment_id == "IEA":
+            yield from self._on_iea(segment)
+        else:
+            yield from self._on_outside(segment)
 
     # Envelope segments --------------------------------------------------------------------
 
@@ -191,8 +205,16 @@ class _DocumentReader:
         if group is not None:
             group.transaction_count += 1
         elements = segment[1]
-        envelope = replace(
-            self.interchange,
+        interchange = self.interchange
+        # Built field by field rather than with dataclasses.replace, which is several times
+        # slower and runs once per transaction.
+        envelope = X12Envelope(
+            delimiters=interchange.delimiters,
+            interchange_control=interchange.interchange_control,
+            sender_id=interchange.sender_id,
+            receiver_id=interchange.receiver_id,
+            interchange_version=interchange.interchange_version,
+            usage=interchange.usage,
             functional_id=group.functional_id if group else None,
             group_control=group.control if group else None,
             version=group.version if group else None,

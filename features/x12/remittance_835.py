@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from features.x12.context import Segment, TransactionContext, element_at, read_adjustments, split_procedure
+from features.x12.context import Segment, TransactionContext, element_at, elements_upto, read_adjustments, split_procedure
 from workflow.records import (
     Adjustment,
     ClaimPayment,
@@ -184,20 +184,21 @@ class _Reader835:
 
     def _on_clp(self, segment: Segment) -> None:
         context = self.context
-        claim_id = element_at(segment[1], 1)
+        values = elements_upto(segment[1], 10)
+        claim_id = values[1]
         context.claim_id = claim_id or None
         skipped = f"claim payment {claim_id!r}"
         builder = _ClaimBuilder(segment=segment)
         builder.values = {
             "claim_id": claim_id,
-            "status": element_at(segment[1], 2),
-            "charge": context.amount(segment, 3, skipped=skipped),
-            "paid": context.amount(segment, 4, skipped=skipped),
-            "patient_responsibility": context.amount(segment, 5),
-            "filing_indicator": element_at(segment[1], 6) or None,
-            "payer_claim_id": element_at(segment[1], 7) or None,
-            "facility_type": element_at(segment[1], 8) or None,
-            "frequency_code": element_at(segment[1], 9) or None,
+            "status": values[2],
+            "charge": context.parse_amount(segment, 3, values[3], skipped),
+            "paid": context.parse_amount(segment, 4, values[4], skipped),
+            "patient_responsibility": context.parse_amount(segment, 5, values[5]),
+            "filing_indicator": values[6] or None,
+            "payer_claim_id": values[7] or None,
+            "facility_type": values[8] or None,
+            "frequency_code": values[9] or None,
         }
         self.claims.append(builder)
         self.loop = "claim"
@@ -252,19 +253,20 @@ class _Reader835:
         if self.loop not in ("claim", "service"):
             return
         context = self.context
-        qualifier, code, modifiers = split_procedure(context.components(segment, 1))
-        original = split_procedure(context.components(segment, 6))
+        values = elements_upto(segment[1], 8)
+        qualifier, code, modifiers = split_procedure(context.split_components(segment, 1, values[1]))
+        original = split_procedure(context.split_components(segment, 6, values[6]))
         service = _ServiceBuilder(segment=segment)
         service.values = {
             "procedure_qualifier": qualifier,
             "procedure_code": code,
             "modifiers": modifiers,
-            "charge": context.amount(segment, 2, skipped="the service payment"),
-            "paid": context.amount(segment, 3, skipped="the service payment"),
-            "revenue_code": element_at(segment[1], 4) or None,
-            "units_paid": context.quantity(segment, 5),
+            "charge": context.parse_amount(segment, 2, values[2], "the service payment"),
+            "paid": context.parse_amount(segment, 3, values[3], "the service payment"),
+            "revenue_code": values[4] or None,
+            "units_paid": context.parse_amount(segment, 5, values[5]),
             "original_procedure_code": original[1],
-            "original_units": context.quantity(segment, 7),
+            "original_units": context.parse_amount(segment, 7, values[7]),
         }
         self.claims[-1].services.append(service)
         self.loop = "service"
@@ -377,6 +379,8 @@ class _Reader835:
         context = self.context
         provider_id = element_at(segment[1], 1) or None
         fiscal_date = context.date(segment, 2)
+        # Source is immutable, so the adjustments of one PLB segment share one.
+        source = context.source(segment[0], "PLB")
         adjustments = []
         for position in range(3, min(len(segment[1]), 15), 2):
             parts = context.components(segment, position)
@@ -396,14 +400,15 @@ class _Reader835:
                     amount=amount,
                     payer_id=self.header.payer_id,
                     trace_number=self.header.trace_number,
-                    source=context.source(segment[0], "PLB"),
+                    source=source,
                 )
             )
         return adjustments
 
 
 def _codes_at(segment: Segment, positions: tuple[int, ...]) -> list[str]:
-    return [code for code in (element_at(segment[1], position) for position in positions) if code]
+    values = elements_upto(segment[1], positions[-1] + 1)
+    return [values[position] for position in positions if values[position]]
 
 
 def read_835(segments: list[Segment], context: TransactionContext) -> list[Record]:

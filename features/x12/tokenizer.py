@@ -33,6 +33,9 @@ A padded ISA is 106 characters, so this leaves ample room for headers with overl
 
 _WHITESPACE = " \t\r\n"
 
+BATCH_SIZE = 256
+"""Pieces of text split into segments per batch that ``SegmentTokenizer.iter_batches`` yields."""
+
 _LATIN1_FALLBACK = "x12_latin1_fallback"
 
 
@@ -146,6 +149,18 @@ class SegmentTokenizer:
         self.skipped_characters = 0
 
     def __iter__(self) -> Iterator[list[str]]:
+        for batch in self.iter_batches():
+            for index, elements in batch:
+                self.segment_index = index
+                yield elements
+
+    def iter_batches(self) -> Iterator[list[tuple[int, list[str]]]]:
+        """Yield the segments in lists of (segment index, elements), one list per chunk of text.
+
+        This is the fast path for readers: it avoids one generator step per segment. Every ISA
+        starts a new list, so ``delimiters`` apply to every segment of the list just yielded.
+        ``segment_index`` is that of the last segment of the list.
+        """
         buffer = ""
         exhausted = False
         while True:
@@ -203,11 +218,11 @@ class SegmentTokenizer:
             self.delimiters = delimiters
             self.found_isa = True
             self.segment_index += 1
-            yield elements
+            yield [(self.segment_index, elements)]
             return buffer[end:], exhausted
 
     def _split_segments(self, buffer: str, exhausted: bool):  # noqa: ANN202 - a sub-generator
-        """Yield segments with the current delimiters until the text ends or they change."""
+        """Yield batches of segments with the current delimiters until the text ends or they change."""
         delimiters = self.delimiters
         assert delimiters is not None
         terminator = delimiters.segment
@@ -221,36 +236,43 @@ class SegmentTokenizer:
                     exhausted = True
                 else:
                     buffer += chunk
+            may_hold_isa = "ISA" in buffer
             pieces = buffer.split(terminator)
             # The last piece has no terminator yet, unless the text has ended.
             buffer = "" if exhausted else pieces.pop()
+            stripped = [piece.strip(strip_characters) for piece in pieces]
 
-            for number, piece in enumerate(pieces):
-                piece = piece.strip(strip_characters)
-                if not piece:
-                    continue
-                if piece.startswith("ISA") and len(piece) > 3 and not piece[3].isalnum():
-                    header = parse_isa_header(piece + terminator)
-                    if header is None or header[2] != len(piece) + 1:
-                        # A new interchange with other delimiters: read its header afresh.
-                        rest = terminator.join(pieces[number:])
-                        self.delimiters = None
-                        return (rest + terminator + buffer) if not exhausted else rest, exhausted
-                    if header[1] != delimiters:
-                        # Same terminator, so the split stays valid, but other separators.
-                        self.delimiters = delimiters = header[1]
-                        element = delimiters.element
-                        strip_characters = "".join(
-                            c for c in _WHITESPACE if c not in (element, terminator)
-                        )
-                    self.segment_index += 1
-                    yield header[0]
-                    continue
-                self.segment_index += 1
-                yield piece.split(element)
-
+            # An ISA with the same delimiters is an ordinary segment here. One with other
+            # delimiters, or one that is not a valid header, ends the batch: the text from it on
+            # goes back to _seek_isa, which reads its header afresh.
+            stop = _first_delimiter_change(stripped, terminator, delimiters) if may_hold_isa else None
+            end = len(stripped) if stop is None else stop
+            # Small batches let the segments of a batch be freed before the garbage collector
+            # scans them: a batch of a whole chunk made the collector several times slower.
+            for begin in range(0, end, BATCH_SIZE):
+                pieces_of_batch = filter(None, stripped[begin : min(begin + BATCH_SIZE, end)])
+                batch = [(index, piece.split(element)) for index, piece in enumerate(pieces_of_batch, self.segment_index + 1)]
+                if batch:
+                    self.segment_index = batch[-1][0]
+                    yield batch
+            if stop is not None:
+                rest = terminator.join(pieces[stop:])
+                self.delimiters = None
+                return (rest + terminator + buffer) if not exhausted else rest, exhausted
             if exhausted:
                 return "", True
+
+
+def _first_delimiter_change(pieces: list[str], terminator: str, delimiters: Delimiters) -> int | None:
+    """Return the position of the first piece that starts an interchange with other delimiters, or None."""
+    for number in [number for number, piece in enumerate(pieces) if piece[:3] == "ISA"]:
+        piece = pieces[number]
+        if len(piece) <= 3 or piece[3].isalnum():
+            continue
+        header = parse_isa_header(piece + terminator)
+        if header is None or header[2] != len(piece) + 1 or header[1] != delimiters:
+            return number
+    return None
 
 
 def _find_isa_candidate(text: str, start: int) -> int:

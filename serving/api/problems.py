@@ -22,6 +22,7 @@ __all__ = ["PROBLEM_MEDIA_TYPE", "install_problem_handlers", "problem_response"]
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+BODY_UNION_TAGS = frozenset({"exception", "batch"})
 
 
 def problem_response(
@@ -75,6 +76,9 @@ def _field_error(error: dict[str, Any]) -> FieldError:
     # ``loc`` is ("query", "limit") or ("path", "exception_id"); pydantic's "input" key is dropped
     # on purpose, because it is the rejected value.
     location, *path = [str(part) for part in error.get("loc", ())] or ["request"]
+    if location == "body" and path and path[0] in BODY_UNION_TAGS:
+        # POST /v1/triage takes one exception or a batch; the tag of the branch is no field name.
+        path = path[1:]
     message = error.get("msg", "invalid value")
     return FieldError(field=".".join(path) or location, location=location, message=message)
 

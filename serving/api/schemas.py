@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AuditEventPublic",
+    "DecisionPublic",
     "ContributionPublic",
     "ExceptionDetail",
     "ExceptionSummary",
@@ -111,9 +112,34 @@ class AuditEventPublic(BaseModel):
     details: dict[str, Any]
 
 
-class ExceptionDetail(ExceptionSummary):
-    """One exception with its evidence, source position, predictions and audit trail."""
+class DecisionPublic(BaseModel):
+    """A reviewer's decision on an exception."""
 
+    decision_id: str
+    prediction_id: str | None
+    action: str
+    type: str
+    priority: str | None
+    resolution: str | None
+    outcome: str | None
+    amount_recovered: Decimal | None
+    decided_by: str
+    decided_at: dt.datetime
+
+
+class ExceptionDetail(ExceptionSummary):
+    """One exception with its evidence, source position, predictions and audit trail.
+
+    POST /v1/triage accepts this object as it is, so a client can re-triage what it read.
+    """
+
+    group_codes: list[str] = Field(default_factory=list, description="Adjustment group codes (CO, PR, OA, PI, CR).")
+    carc_codes: list[str] = Field(default_factory=list, description="Claim adjustment reason codes.")
+    rarc_codes: list[str] = Field(default_factory=list, description="Remittance advice remark codes.")
+    procedure_codes: list[str] = Field(default_factory=list)
+    diagnosis_codes: list[str] = Field(default_factory=list)
+    billed_amount: Decimal | None = None
+    paid_amount: Decimal | None = None
     updated_at: dt.datetime
     run_id: str | None
     evidence: dict[str, Any] = Field(
@@ -124,6 +150,7 @@ class ExceptionDetail(ExceptionSummary):
     latest_prediction: PredictionPublic | None
     predictions: list[PredictionPublic] = Field(description="Every prediction, newest first.")
     audit_events: list[AuditEventPublic] = Field(description="Every audit event, oldest first.")
+    decisions: list[DecisionPublic] = Field(default_factory=list, description="Every reviewer decision, oldest first.")
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -149,3 +176,182 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[FieldError] | None = None
+
+
+# Triage ----------------------------------------------------------------------------------------
+
+
+class ModelRef(BaseModel):
+    """The model bundle that made a prediction."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    name: str
+    version: str
+    mlflow_run_id: str | None = None
+
+
+class ContributionOut(BaseModel):
+    """One feature's signed contribution to the predicted class, in the model's raw score units.
+
+    A positive contribution pushed the prediction toward the class; ``description`` says in
+    business words what the feature measures.
+    """
+
+    feature: str
+    description: str
+    value: str
+    contribution: float
+
+
+class HeadResult(BaseModel):
+    """One head's prediction: the label, its calibrated probability and the top contributions."""
+
+    label: str
+    confidence: float = Field(description="Calibrated probability of the label, 0 to 1.")
+    threshold: float = Field(description="The bundle's routing threshold for the label.")
+    probabilities: dict[str, float] = Field(description="Calibrated probability of every label.")
+    contributions: list[ContributionOut] = Field(description="Top contributions to the label, largest first.")
+
+
+class RouteOut(BaseModel):
+    """Where the exception goes: ``auto`` to a named queue, or ``review`` by a person, and why."""
+
+    route: Literal["auto", "review"]
+    queue: str
+    reason: str
+    qa_sample: bool = Field(description="True when a quality-assurance sample sent an automatic route to review.")
+
+
+class TriageResult(BaseModel):
+    prediction_id: str
+    exception_id: str
+    type: HeadResult
+    priority: HeadResult | None
+    resolution: HeadResult | None
+    route: RouteOut
+    model: ModelRef
+    latency_ms: float = Field(description="Model time per exception in this batch, in milliseconds.")
+    exception_created: bool = Field(description="True when the request's exception was new and is now stored.")
+
+
+class TriageResponse(BaseModel):
+    request_id: str
+    model: ModelRef
+    results: list[TriageResult]
+
+
+class RerunResponse(BaseModel):
+    """A past prediction, the same exception predicted again by the model version that made it, and whether they agree."""
+
+    prediction_id: str
+    model: ModelRef
+    original: PredictionPublic
+    rerun: TriageResult
+    agree: bool
+    differences: list[str] = Field(description="Heads whose label changed (type, priority, resolution).")
+
+
+class PredictionDetail(PredictionPublic):
+    """One stored prediction with the feature values it used and its request context."""
+
+    exception_id: str
+    run_id: str | None
+    feature_values: dict[str, Any]
+    request_id: str | None = None
+    actor: str | None = None
+    mlflow_run_id: str | None = None
+    qa_sample: bool | None = None
+    heads: dict[str, Any] | None = Field(default=None, description="Every head's label, probabilities and explanation.")
+
+
+# Work queues and decisions -------------------------------------------------------------------
+
+
+class QueueStats(BaseModel):
+    name: str
+    open: int = Field(description="Exceptions in the queue that still need work, assigned ones included.")
+    assigned: int = Field(description="Open exceptions a reviewer has claimed.")
+    oldest_age_hours: float
+    sla_breaches: int = Field(description="Open exceptions older than the SLA (TRIAGE_QUEUE_SLA_HOURS).")
+
+
+class QueueList(BaseModel):
+    sla_hours: float
+    queues: list[QueueStats]
+
+
+class ClaimResponse(BaseModel):
+    exception_id: str
+    queue: str
+    assigned_to: str
+    exception: ExceptionDetail
+
+
+class DecisionResponse(BaseModel):
+    decision_id: str
+    exception_id: str
+    prediction_id: str | None
+    action: str
+    type: str
+    priority: str | None
+    resolution: str | None
+    outcome: str | None
+    amount_recovered: Decimal | None
+    decided_by: str
+    decided_at: dt.datetime
+    status: str = Field(description="The exception's status after the decision.")
+
+
+# Documents and jobs ----------------------------------------------------------------------------
+
+
+class JobFile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    size_bytes: int
+    document_id: str
+    status: str = Field(description="queued, read, failed, duplicate (ingested before) or not_stored.")
+    kind: str | None = None
+    error: str | None = None
+
+
+class Job(BaseModel):
+    job_id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    files_total: int
+    files_done: int
+    files: list[JobFile]
+    run_id: str | None
+    summary: dict[str, Any] | None
+    error: str | None
+
+
+# KPIs ------------------------------------------------------------------------------------------
+
+
+class Kpis(BaseModel):
+    first_pass_validation_rate: float | None = Field(description="Latest value recorded by a run.")
+    exceptions_by_type: dict[str, int] = Field(description="Latest predicted type; 'unpredicted' before any.")
+    exceptions_by_status: dict[str, int]
+    queues: list[QueueStats]
+    sla_hours: float
+    auto_route_rate: float | None = Field(description="Share of latest predictions routed automatically.")
+    override_rate: float | None = Field(description="Share of reviewer decisions that override the model.")
+    qa_precision: float | None = Field(
+        description="Among decided quality-assurance samples, the share where the reviewer kept the model's type."
+    )
+    qa_decided: int
+    auto_posting_rate: float | None = Field(description="Latest value recorded by a remittance posting run.")
+    reconciliation_variance: float | None = Field(description="Latest value recorded by a remittance posting run.")
+    denial_rate_by_payer: dict[str, float] = Field(description="Share of claim payments with CLP02 status 4.")
+    latest_run_kpis: dict[str, float]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"] = "ready"
+    model: ModelRef

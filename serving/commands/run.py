@@ -46,6 +46,16 @@ def _print_summary(summary: dict) -> None:
     table.add_row("predictions", str(summary["predictions"]))
     auto = summary["auto_route_rate"]
     table.add_row("auto-route rate", "n/a" if auto is None else f"{auto:.1%}")
+    table.add_row("claim payments posted without a person", str(summary["claim_payments_posted"]))
+    table.add_row("claim payments held for a person", str(summary["claim_payments_held"]))
+    table.add_row("payments delivered twice (posted once)", str(summary["duplicate_remittances"]))
+    posting = summary["auto_posting_rate"]
+    table.add_row("auto-posting rate", "n/a" if posting is None else f"{posting:.1%}")
+    table.add_row("new journal lines in the outbox", str(summary["journal_lines_new"]))
+    table.add_row("imbalance total (sum of absolute differences)", summary["imbalance_total"])
+    table.add_row("BPR total of new payments", summary["bpr_total"])
+    table.add_row("cash posted (payments and PLB)", summary["posted_total"])
+    table.add_row("BPR total minus cash posted", summary["posting_variance"])
     console.print(table)
 
     for title, key in (("Exceptions by detection kind", "exceptions_by_kind"),
@@ -74,11 +84,14 @@ def run_command(
     model: Annotated[Path | None, typer.Option("--model", help="folder of the model bundle")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="the day validation rules treat as today, YYYY-MM-DD")] = None,
     output_format: Annotated[str, typer.Option("--format", help="summary format: table or json")] = "table",
+    contracts: Annotated[Path | None, typer.Option(
+        "--contracts", help="CSV of contract rates for the underpayment check [default: TRIAGE_CONTRACTS_PATH, else no check]")] = None,
 ) -> None:
-    """Read documents, detect and triage exceptions, store everything and print a summary."""
+    """Read documents, detect and triage exceptions, reconcile and post remittances, and print a summary."""
     from serving.model import TriageModel
     from serving.routing import RoutingPolicy
     from serving.run import run_flow
+    from workflow.remittance.settings import RemittanceSettings
     from workflow.store import open_store
 
     settings = Settings()
@@ -93,6 +106,9 @@ def run_command(
         console.print(f"[red]not found:[/red] {', '.join(missing)}")
 
     try:
+        remittance = RemittanceSettings()
+        contract_table = remittance.contracts(contracts)
+        gl_mapping = remittance.gl_mapping()
         store = open_store(db or settings.store_url)
         bundle = TriageModel.load(model or settings.model_path)
         policy = RoutingPolicy(qa_sample_rate=settings.qa_sample_rate,
@@ -100,7 +116,8 @@ def run_command(
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
             task = bar.add_task("reading")
             summary = run_flow(paths, store=store, model=bundle, policy=policy, as_of=run_day,
-                               progress=lambda text: bar.update(task, description=text))
+                               progress=lambda text: bar.update(task, description=text),
+                               contracts=contract_table, tolerance=remittance.tolerance(), gl=gl_mapping)
     except TriageError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=2) from None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
+import math
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,10 @@ from rich.table import Table
 
 from serving.cli import app
 from serving.settings import DEFAULT_MODEL_PATH
+
+if TYPE_CHECKING:
+    from training.dataset import LabelledData
+    from training.train import TrainReport
 
 logger = logging.getLogger(__name__)
 console = Console(stderr=True)
@@ -42,38 +46,103 @@ def simulate_command(
                   f"remittance files to {out}; truth in {result.truth_path}")
 
 
+def store_labelled_data(url: str) -> LabelledData:
+    """Read reviewer decisions from the store at ``url`` as labelled exceptions."""
+    from training.dataset import labelled_data_from_store
+    from workflow.store import open_store
+
+    store = open_store(url)
+    try:
+        return labelled_data_from_store(store)
+    finally:
+        store.close()
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+
+
+def metrics_table(report: TrainReport) -> Table:
+    """Tabulate each head against its baselines and, for the type head, the simulator's ceiling."""
+    table = Table(title=f"Model bundle {report.version} in {report.output} (held-out rows: {report.rows.get('test')})")
+    for column in ("head", "model", "macro F1", "accuracy", "log loss", "ECE", "auto share", "auto precision"):
+        table.add_column(column, justify="right")
+    for head, head_report in report.heads.items():
+        entries = [("lightgbm", head_report.metrics)]
+        entries += [(name, heads[head].metrics) for name, heads in report.baselines.items() if head in heads]
+        for name, m in entries:
+            table.add_row(head, name, _cell(m["macro_f1"]), _cell(m["accuracy"]), _cell(m["log_loss"]),
+                          _cell(m["ece"]), _cell(m["auto_route_share"]), _cell(m["auto_route_precision"]))
+        if head == "type" and report.ceiling.get("root_cause_accuracy") is not None:
+            for label, key in (("ceiling (in-sample)", "root_cause_accuracy"),
+                               ("ceiling (holdout)", "root_cause_accuracy_holdout")):
+                table.add_row(head, label, "-", _cell(report.ceiling.get(key)), "-", "-", "-", "-")
+    return table
+
+
 @app.command("train")
 def train_command(
     output: Annotated[Path, typer.Option("--output", help="folder to write the model bundle into")] = DEFAULT_MODEL_PATH,
     months: Annotated[int, typer.Option("--months", min=2, help="months of simulated history to train on")] = 8,
     claims_per_month: Annotated[int, typer.Option("--claims-per-month", min=50, help="simulated claims per month")] = 1200,
     seed: Annotated[int, typer.Option("--seed", help="random seed of the simulation and the training")] = TRAINING_SEED,
+    target_precision: Annotated[float, typer.Option(
+        "--target-precision", min=0.5, max=1.0,
+        help="precision each class must reach on held-out rows before it is routed automatically")] = 0.95,
+    from_store: Annotated[str | None, typer.Option(
+        "--from-store", help="SQLAlchemy URL of a store whose reviewer decisions become the training labels")] = None,
+    mix_simulated: Annotated[bool, typer.Option(
+        "--mix-simulated", help="with --from-store, add the simulated history to the reviewed exceptions")] = False,
+    use_mlflow: Annotated[bool, typer.Option(
+        "--mlflow/--no-mlflow", help="log the run to MLflow (MLFLOW_TRACKING_URI, else ./mlflow.db) and register it")] = True,
+    promote: Annotated[bool, typer.Option(
+        "--promote/--no-promote", help="move the champion alias to the new version when it beats the champion")] = True,
 ) -> None:
-    """Simulate a history, run the detection flow over it, and train the model bundle."""
-    from training.dataset import build_labelled_data
-    from training.simulator import SimulationConfig, simulate
+    """Train the three heads on simulated or reviewed exceptions, compare them with baselines, write the bundle."""
+    from training.dataset import combine_labelled_data, simulate_labelled_data
     from training.train import TrainConfig, train_bundle
 
-    config = SimulationConfig(seed=seed, start=TRAINING_START, months=months, claims_per_month=claims_per_month)
+    if mix_simulated and not from_store:
+        raise typer.BadParameter("--mix-simulated only applies with --from-store URL")
+    simulation = {"seed": seed, "start": TRAINING_START.isoformat(), "months": months,
+                  "claims_per_month": claims_per_month}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
-        task = bar.add_task("simulating the history")
-        with tempfile.TemporaryDirectory(prefix="triage-sim-") as folder:
-            simulation = simulate(config, Path(folder))
-            bar.update(task, description="detecting exceptions in the simulated documents")
-            data = build_labelled_data(Path(folder), simulation.truth, simulation.ceiling)
-        provenance = {"simulation": {"seed": seed, "start": TRAINING_START.isoformat(), "months": months,
-                                     "claims_per_month": claims_per_month}}
-        report = train_bundle(data, output, config=TrainConfig(seed=seed % (2**31)), provenance=provenance,
-                              progress=lambda text: bar.update(task, description=text))
+        task = bar.add_task("reading the labelled exceptions")
 
-    table = Table(title=f"Model bundle {report.version} in {output}")
-    for column in ("head", "macro F1", "accuracy", "log loss", "ECE", "auto share", "auto precision"):
-        table.add_column(column, justify="right")
-    for head, head_report in report.heads.items():
-        m = head_report.metrics
-        table.add_row(head, f"{m['macro_f1']:.3f}", f"{m['accuracy']:.3f}", f"{m['log_loss']:.3f}",
-                      f"{m['ece']:.3f}", f"{m['auto_route_share']:.3f}", f"{m['auto_route_precision']:.3f}")
-    console.print(table)
-    if data.ceiling:
-        console.print("simulator ceiling: " + json.dumps(data.ceiling, default=str))
+        def update(text: str) -> None:
+            bar.update(task, description=text)
+
+        parts = []
+        if from_store:
+            update("reading reviewer decisions from the store")
+            parts.append(store_labelled_data(from_store))
+        if not from_store or mix_simulated:
+            parts.append(simulate_labelled_data(seed, TRAINING_START, months, claims_per_month, update))
+        data = combine_labelled_data(*parts) if len(parts) > 1 else parts[0]
+        # The provenance goes into bundle.json, so it names no URL (it may carry a password).
+        provenance = {"sources": dict(data.sources),
+                      **({"simulation": simulation} if not from_store or mix_simulated else {})}
+        config = TrainConfig(seed=seed % (2**31), target_precision=target_precision)
+        try:
+            report = train_bundle(data, output, config=config, provenance=provenance, progress=update)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from error
+
+        tracked = None
+        if use_mlflow:
+            from training.tracking import log_training_run
+
+            update("logging the run to MLflow and registering the model")
+            tracked = log_training_run(report, params={"data.sources": str(data.sources), **{
+                f"simulation.{k}": v for k, v in simulation.items()}}, promote=promote)
+
+    console.print(metrics_table(report))
+    if tracked is not None:
+        import mlflow
+
+        console.print(f"MLflow run {tracked.run_id} in {mlflow.get_tracking_uri()}; "
+                      f"registered claims-triage version {tracked.model_version}")
+        if tracked.champion is not None:
+            state = "is now the champion" if tracked.champion.promoted else "is not the champion"
+            console.print(f"version {tracked.model_version} {state}: {tracked.champion.reason}")

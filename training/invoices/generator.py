@@ -1,6 +1,6 @@
 """Render supplier invoices as PDFs with fpdf2, with the truth beside each one.
 
-Every invoice is written as ``invoices/<name>.pdf`` with ``invoices/<name>.json`` holding what the
+Every invoice is written as ``invoices/<name>.pdf`` with ``_truth/<name>.json`` holding what the
 PDF shows (vendor, numbers, dates, lines, totals), its layout and number style, and the exception
 codes the three-way match should raise for it. ``purchase_orders.csv``, ``receipts.csv`` and
 ``vendors.csv`` hold the ERP side, with discrepancies injected on purpose: a price above the PO,
@@ -377,6 +377,15 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
         writer.writerows(rows)
 
 
+def truth_path(pdf_path: Path) -> Path:
+    """Return where the truth of a generated invoice PDF is written.
+
+    The truth sits in a ``_truth`` folder beside ``invoices/``: `triage run` skips folders whose
+    name starts with an underscore, so running over the generated folder reads only the documents.
+    """
+    return pdf_path.parent.parent / "_truth" / f"{pdf_path.stem}.json"
+
+
 def generate_invoices(out_dir: str | Path, *, count: int, seed: int) -> list[Path]:
     """Write ``count`` invoice PDFs with truth JSON, and the PO, receipt and vendor CSVs; return the PDFs.
 
@@ -402,7 +411,9 @@ def generate_invoices(out_dir: str | Path, *, count: int, seed: int) -> list[Pat
     for invoice in invoices:
         pdf_path = folder / f"{invoice.name}.pdf"
         render_invoice(invoice, pdf_path)
-        (folder / f"{invoice.name}.json").write_text(json.dumps(_truth(invoice), indent=2) + "\n", encoding="utf-8")
+        truth = truth_path(pdf_path)
+        truth.parent.mkdir(parents=True, exist_ok=True)
+        truth.write_text(json.dumps(_truth(invoice), indent=2) + "\n", encoding="utf-8")
         if invoice.duplicate_of is None:
             pos, receipts = _erp_rows(invoice, rng)
             po_rows.extend(pos)

@@ -39,6 +39,7 @@ from training.simulator.adjudication import (
     expected_payment,
 )
 from training.simulator.ceiling import compute_ceiling
+from training.simulator.contracts import write_simulated_contracts
 from training.simulator.claim_files import write_claim_file
 from training.simulator.claims import (
     CENT,
@@ -625,6 +626,7 @@ def simulate(config: SimulationConfig, out_dir: Path) -> SimulationResult:
     unmatched = _add_unmatched_payments(config, world, transactions, unused_numbers, known_ids, adjudication_rng)
     _add_provider_adjustments(config, transactions, adjudication_rng)
     remittance_files = _write_remittance_files(transactions, remittances_dir, control)
+    write_simulated_contracts(world, config.start, out_dir)
 
     outcome_rng = _rng(config, "outcomes")
     items = list(events.values()) + duplicates + unmatched

@@ -273,3 +273,7 @@ class KpiSnapshotRow(Base):
     name: Mapped[str] = mapped_column(String(CODE_LENGTH))
     value: Mapped[float] = mapped_column(Float)
     at: Mapped[dt.datetime]
+
+# The API governance tables live in their own module; importing it registers them on Base.
+from workflow.store import models_governance as _models_governance  # noqa: E402,F401
+from workflow.store import models_posting as _models_posting  # noqa: E402,F401

@@ -413,6 +413,18 @@ class Store:
         with self._sessions() as session:
             return queries.exception_ids_without_prediction(session)
 
+    # Reviewer decisions (the API's governance functions live in workflow.store.governance)
+
+    def labelled_exceptions(self) -> list[dict[str, Any]]:
+        """Return each decided exception with the labels of its latest decision, oldest first.
+
+        Each item has ``exception`` (the ``record_to_dict`` form of the ExceptionRecord),
+        ``type``, ``priority``, ``resolution``, ``decided_at`` and ``decided_by``.
+        """
+        from workflow.store.governance import labelled_exceptions
+
+        return labelled_exceptions(self)
+
 
 def _group_record_rows(records: Sequence[Record], document_id: str) -> dict[type[Base], list[dict[str, Any]]]:
     grouped: dict[type[Base], list[dict[str, Any]]] = {}

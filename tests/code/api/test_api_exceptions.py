@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from serving.api import create_app
 from workflow.errors import StoreError
 from workflow.store import Store
+from workflow.store.governance import create_api_key
 
 UTC = dt.timezone.utc
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -19,7 +20,9 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 @pytest.fixture
 def client(store_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(store_url=store_url)) as test_client:
+    app = create_app(store_url=store_url, load_model=False)
+    key = create_api_key(app.state.store, name="reader", role="reviewer")
+    with TestClient(app, headers={"X-API-Key": key}) as test_client:
         yield test_client
 
 
@@ -266,7 +269,7 @@ def test_unknown_route_is_problem(client) -> None:
 
 
 def test_wrong_method_is_problem(client) -> None:
-    _assert_problem(client.post("/v1/exceptions"), 405)
+    _assert_problem(client.put("/v1/exceptions"), 405)
 
 
 def test_create_app_rejects_url_and_store(store) -> None:
@@ -275,7 +278,7 @@ def test_create_app_rejects_url_and_store(store) -> None:
 
 
 def test_create_app_leaves_given_store_open(store) -> None:
-    with TestClient(create_app(store=store)) as test_client:
+    with TestClient(create_app(store=store, load_model=False)) as test_client:
         test_client.get("/healthz")
 
     assert store.counts()["exceptions"] == 0

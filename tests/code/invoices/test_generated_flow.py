@@ -8,6 +8,7 @@ import pytest
 from features.pdf import extract_pdf
 from tests.code.pdf.conftest import image_only_pdf, text_pdf
 from training.invoices import generate_invoices
+from training.invoices.generator import truth_path
 from workflow.invoices import (MatchTolerances, detect_invoice_exceptions, exceptions_from_extraction,
                                invoice_from_extracted, load_purchase_orders, load_receipts, load_vendors)
 
@@ -17,7 +18,7 @@ def flow(tmp_path_factory):
     out = tmp_path_factory.mktemp("flow")
     paths = generate_invoices(out, count=16, seed=23)
     docs = [extract_pdf(path) for path in paths]
-    truths = {doc.document_id: json.loads(path.with_suffix(".json").read_text()) for doc, path in zip(docs, paths)}
+    truths = {doc.document_id: json.loads(truth_path(path).read_text()) for doc, path in zip(docs, paths)}
     exceptions = detect_invoice_exceptions(
         [invoice_from_extracted(doc) for doc in docs], load_purchase_orders(out / "purchase_orders.csv"),
         load_receipts(out / "receipts.csv"), load_vendors(out / "vendors.csv"), tolerances=MatchTolerances())

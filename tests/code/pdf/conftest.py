@@ -12,6 +12,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from training.invoices import generate_invoices
+from training.invoices.generator import truth_path
 
 SHARED_PDFS = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "pdfs"
 
@@ -21,7 +22,7 @@ def generated(tmp_path_factory) -> list[tuple[Path, dict]]:
     """Return 18 generated invoices (two of them resent duplicates) with their truth."""
     out = tmp_path_factory.mktemp("generated")
     paths = generate_invoices(out, count=16, seed=11)
-    return [(path, json.loads(path.with_suffix(".json").read_text())) for path in paths]
+    return [(path, json.loads(truth_path(path).read_text())) for path in paths]
 
 
 @pytest.fixture(scope="session")

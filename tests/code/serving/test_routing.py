@@ -60,3 +60,22 @@ def test_qa_sample_is_reproducible():
 def test_policy_rejects_rate_above_one():
     with pytest.raises(ValueError, match="qa_sample_rate"):
         RoutingPolicy(qa_sample_rate=1.5)
+
+
+def test_qa_reason_matches_store_constant():
+    from serving.routing import QA_SAMPLE_REASON
+    from workflow.store.governance import QA_SAMPLE_REASON as STORE_REASON
+
+    assert QA_SAMPLE_REASON == STORE_REASON
+
+
+def test_qa_sample_is_marked():
+    decision = _route(exception_id="exc_1", policy=RoutingPolicy(qa_sample_rate=1.0))
+    assert decision.qa_sample is True
+    assert decision.route == "review"
+
+
+def test_unseen_kind_always_goes_to_review():
+    decision = _route(unseen_kind="invoice_mismatch", confidence=0.999)
+    assert decision.route == "review"
+    assert "invoice_mismatch" in decision.reason

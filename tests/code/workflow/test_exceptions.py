@@ -1,7 +1,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from tests.factories import denied_payment, make_claim, make_payment, make_source
+from tests.factories import denied_payment, make_claim, make_payment, make_service_payment, make_source
 from workflow.exceptions import exceptions_from_findings, exceptions_from_matches, is_denial
 from workflow.matching import match_payment
 from workflow.records import Adjustment, Finding, Severity
@@ -27,6 +27,17 @@ def test_denial_carries_every_carc_and_rarc():
     assert exception.diagnosis_codes == ("E119",)
 
 
+def test_denial_keeps_every_code_of_several():
+    line = make_service_payment(paid=Decimal("0"), remark_codes=("N30", "M51"), adjustments=(
+        Adjustment("CO", "197", Decimal("60.00")), Adjustment("PR", "204", Decimal("40.00"))))
+    payment = denied_payment(service_payments=(line,), remark_codes=("MA130",))
+    (exception,) = _exceptions_for(payment)
+    assert exception.carc_codes == ("197", "204")
+    assert exception.group_codes == ("CO", "PR")
+    assert set(exception.rarc_codes) == {"MA130", "N30", "M51"}
+    assert exception.amount_at_risk == Decimal("100.00")
+
+
 def test_zero_paid_without_denial_codes_is_zero_paid():
     payment = make_payment(paid=Decimal("0"), service_payments=(), adjustments=(Adjustment("OA", "23", Decimal("100")),))
     (exception,) = _exceptions_for(payment)
@@ -34,9 +45,25 @@ def test_zero_paid_without_denial_codes_is_zero_paid():
 
 
 def test_unmatched_payment_becomes_exception():
-    (exception,) = _exceptions_for(make_payment(claim_id="NOPE"))
+    (exception,) = _exceptions_for(make_payment(claim_id="NOPE", patient_id="MEM9999"))
     assert exception.kind == "unmatched_payment"
     assert exception.code == "match.no_claim"
+
+
+def test_suggested_claim_is_unmatched_with_evidence():
+    (exception,) = _exceptions_for(make_payment(claim_id="NOPE"))
+    assert exception.kind == "unmatched_payment"
+    assert exception.code == "match.claim_id_differs"
+    assert exception.evidence["suggested_claim"]["claim_id"] == "CLM-1"
+    assert exception.evidence["match_key"] == "patient+service_date+charge"
+
+
+def test_ambiguous_match_lists_candidates():
+    claims = [make_claim(), make_claim()]
+    match = match_payment(make_payment(), {"CLM-1": claims})
+    (exception,) = exceptions_from_matches([match])
+    assert exception.kind == "ambiguous_match"
+    assert [c["claim_id"] for c in exception.evidence["candidates"]] == ["CLM-1", "CLM-1"]
 
 
 def test_reversal_is_not_a_denial():

@@ -252,3 +252,21 @@ def test_shared_samples_raise_no_exception() -> None:
     with concurrent.futures.ProcessPoolExecutor() as pool:
         outcomes = dict(zip(paths, pool.map(validated_or_rejected, paths), strict=True))
     assert [path for path, ok in outcomes.items() if not ok] == []
+
+
+def test_unread_isa_header_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    # x12n_document returns False without writing its error report when it cannot read the ISA.
+    monkeypatch.setattr(guide_validation.pyx12.x12n_document, "x12n_document", lambda *args, **kwargs: False)
+    result = validate_text(professional_text())
+    assert result.validated is False
+    assert codes_of(result) == ["x12.validator_input_rejected"]
+
+
+def test_envelope_finding_names_its_segment() -> None:
+    segments = interchange([transaction(PROFESSIONAL_BODY, reference="005010X222A1")])
+    trailer = next(position for position, segment in enumerate(segments) if segment.startswith("SE*"))
+    segments[trailer] = "SE*99*0001"
+    result = validate_text(render_interchange(segments))
+    count_errors = [finding for finding in result.findings if finding.code.startswith("x12.tr3.transaction")]
+    assert [finding.source.segment_id for finding in count_errors] == ["SE"]
+    assert [finding.source.segment_index for finding in count_errors] == [trailer + 1]

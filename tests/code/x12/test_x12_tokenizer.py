@@ -185,3 +185,35 @@ def test_any_legal_delimiters_round_trip(
     # A segment written as ``ID*`` with empty trailing elements keeps them; whitespace-only
     # segments cannot occur because every segment starts with its id.
     assert parsed == expected
+
+
+def batches_with_delimiters(text: str, chunk_size: int) -> list[tuple[Delimiters | None, list[tuple[int, list[str]]]]]:
+    chunks = [text[start : start + chunk_size] for start in range(0, len(text), chunk_size)]
+    tokenizer = SegmentTokenizer(chunks)
+    return [(tokenizer.delimiters, batch) for batch in tokenizer.iter_batches()]
+
+
+@pytest.mark.parametrize("chunk_size", [7, 100, 100_000])
+def test_batches_match_segment_iteration(chunk_size: int) -> None:
+    first = render_interchange(SIMPLE)
+    same = render_interchange(interchange([transaction(["BHT*0019"])], control="000000202"))
+    other_separators = render_interchange(interchange([transaction(["BHT*0019"])], control="000000303"), element="|", component="^")
+    other_terminator = render_interchange(interchange([transaction(["BHT*0019"])], control="000000404"), terminator="'")
+    text = first + same + other_separators + other_terminator
+    batches = batches_with_delimiters(text, chunk_size)
+    flattened = [segment for _, batch in batches for segment in batch]
+    assert [elements for _, elements in flattened] == segments_of(text)
+    assert [index for index, _ in flattened] == list(range(1, len(flattened) + 1))
+
+
+def test_batch_delimiters_apply_to_batch() -> None:
+    first = render_interchange(SIMPLE)
+    second = render_interchange(interchange([transaction(["BHT*0019"])], control="000000202"), element="|", component="^")
+    batches = batches_with_delimiters(first + second, 100_000)
+    element_of_control = {
+        elements[13]: delimiters.element
+        for delimiters, batch in batches
+        for _, elements in batch
+        if elements[0] == "ISA" and delimiters is not None
+    }
+    assert element_of_control == {"000000101": "*", "000000202": "|"}

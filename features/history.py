@@ -1,0 +1,177 @@
+"""History features: what this payer and this claim did in the days before an exception.
+
+An :class:`ExceptionHistory` is an index of earlier exceptions, each reduced to its detection
+date, payer, primary CARC, detection kind and a hash of its claim id. For one exception it counts
+the events of the last ``window_days`` days strictly before the exception's ``detected_on``, so
+nothing detected on the same day or later can leak into a feature.
+
+Training builds the index from every exception of the labelled history. A model bundle ships the
+last ``window_days`` days of that index (``history.json``), and serving adds the batch it is
+triaging to a copy of it, so the same code computes the same features in both places.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from features.payload import primary_carc, to_date
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["HISTORY_DESCRIPTIONS", "HISTORY_FEATURES", "ExceptionHistory", "HistoryEvent"]
+
+DEFAULT_WINDOW_DAYS = 90
+DENIAL_KINDS = frozenset({"denial", "zero_paid"})
+
+HISTORY_DESCRIPTIONS: dict[str, str] = {
+    "history_payer_exceptions": "exceptions from this payer in the window before detection",
+    "history_payer_denials": "denials and zero-paid claims from this payer in the window before detection",
+    "history_payer_carc": "exceptions from this payer with the same primary CARC in the window before detection",
+    "history_payer_carc_share": "share of this payer's exceptions in the window that carry the same primary CARC",
+    "history_payer_denial_share": "share of this payer's exceptions in the window that are denials",
+}
+HISTORY_FEATURES: tuple[str, ...] = tuple(HISTORY_DESCRIPTIONS)
+
+
+@dataclass(frozen=True, order=True)
+class HistoryEvent:
+    """One past exception as the history index keeps it; ids are hashed, never stored in clear."""
+
+    detected_on: dt.date
+    payer_id: str
+    carc: str
+    kind: str
+    claim_key: str
+    exception_key: str
+
+
+def _hash(value: str | None) -> str:
+    return hashlib.sha256((value or "").encode("utf-8")).hexdigest()[:16] if value else ""
+
+
+def event_from_payload(payload: Mapping[str, Any]) -> HistoryEvent | None:
+    """Reduce an exception's JSON form to a history event; None when it has no detection date."""
+    detected_on = to_date(payload.get("detected_on"))
+    if detected_on is None:
+        return None
+    return HistoryEvent(
+        detected_on=detected_on,
+        payer_id=str(payload.get("payer_id") or ""),
+        carc=primary_carc(payload) or "",
+        kind=str(payload.get("kind") or ""),
+        claim_key=_hash(payload.get("claim_id")),
+        exception_key=_hash(payload.get("exception_id")),
+    )
+
+
+@dataclass
+class ExceptionHistory:
+    """An index of past exceptions that answers "how many before this date" questions in log time."""
+
+    window_days: int = DEFAULT_WINDOW_DAYS
+    events: list[HistoryEvent] = field(default_factory=list)
+    _dates: dict[tuple[str, ...], list[int]] = field(default_factory=dict, repr=False)
+    _seen: set[str] = field(default_factory=set, repr=False)
+
+    def __post_init__(self) -> None:
+        existing, self.events = self.events, []
+        self._dates = defaultdict(list)
+        self._add_events(existing)
+
+    @classmethod
+    def from_payloads(cls, payloads: Iterable[Mapping[str, Any]], window_days: int = DEFAULT_WINDOW_DAYS) -> ExceptionHistory:
+        """Index exceptions given in their JSON form."""
+        history = cls(window_days=window_days)
+        history.add(payloads)
+        return history
+
+    def add(self, payloads: Iterable[Mapping[str, Any]]) -> None:
+        """Add exceptions; an exception id already in the index is skipped, so re-adding is harmless."""
+        events = [event for event in (event_from_payload(p) for p in payloads) if event is not None]
+        self._add_events(events)
+
+    def _add_events(self, events: Iterable[HistoryEvent]) -> None:
+        for event in events:
+            if event.exception_key and event.exception_key in self._seen:
+                continue
+            self._seen.add(event.exception_key)
+            self.events.append(event)
+            ordinal = event.detected_on.toordinal()
+            for key in self._keys(event):
+                bisect.insort(self._dates[key], ordinal)
+
+    @staticmethod
+    def _keys(event: HistoryEvent) -> list[tuple[str, ...]]:
+        keys = [("payer", event.payer_id), ("payer_carc", event.payer_id, event.carc)]
+        if event.kind in DENIAL_KINDS:
+            keys.append(("payer_denial", event.payer_id))
+        return keys
+
+    def copy(self) -> ExceptionHistory:
+        """Return an independent index with the same events."""
+        return ExceptionHistory(window_days=self.window_days, events=list(self.events))
+
+    def _count(self, key: tuple[str, ...], before: int) -> int:
+        dates = self._dates.get(key)
+        if not dates:
+            return 0
+        low = bisect.bisect_left(dates, before - self.window_days)
+        high = bisect.bisect_left(dates, before)
+        return high - low
+
+    def features(self, payload: Mapping[str, Any]) -> dict[str, float]:
+        """Return the history features of one exception, counting only events strictly before it."""
+        event = event_from_payload(payload)
+        if event is None:
+            return {name: float("nan") for name in HISTORY_FEATURES}
+        before = event.detected_on.toordinal()
+        payer = self._count(("payer", event.payer_id), before)
+        denials = self._count(("payer_denial", event.payer_id), before)
+        same_carc = self._count(("payer_carc", event.payer_id, event.carc), before) if event.carc else 0
+        return {
+            "history_payer_exceptions": float(payer),
+            "history_payer_denials": float(denials),
+            "history_payer_carc": float(same_carc),
+            "history_payer_carc_share": same_carc / payer if payer else float("nan"),
+            "history_payer_denial_share": denials / payer if payer else float("nan"),
+        }
+
+    def snapshot(self, covering: dt.date | None = None) -> ExceptionHistory:
+        """Return the events that exceptions detected on or after ``covering`` can count.
+
+        Without ``covering``, the snapshot serves exceptions after the latest event: the last
+        ``window_days`` days.
+        """
+        if not self.events:
+            return ExceptionHistory(window_days=self.window_days)
+        latest = max(event.detected_on for event in self.events)
+        start = min(covering or latest, latest) - dt.timedelta(days=self.window_days)
+        return ExceptionHistory(window_days=self.window_days,
+                                events=[event for event in self.events if event.detected_on >= start])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Describe the index as JSON, events sorted so the same history writes the same bytes."""
+        return {
+            "window_days": self.window_days,
+            "fields": ["detected_on", "payer_id", "carc", "kind", "claim_key", "exception_key"],
+            "events": [
+                [e.detected_on.isoformat(), e.payer_id, e.carc, e.kind, e.claim_key, e.exception_key]
+                for e in sorted(self.events)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExceptionHistory:
+        """Rebuild an index from :meth:`to_dict` output."""
+        events = [
+            HistoryEvent(dt.date.fromisoformat(row[0]), row[1], row[2], row[3], row[4], row[5])
+            for row in data.get("events", [])
+        ]
+        return cls(window_days=int(data.get("window_days", DEFAULT_WINDOW_DAYS)), events=events)

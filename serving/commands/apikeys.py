@@ -1,0 +1,74 @@
+"""`triage apikeys create` and `triage apikeys revoke`: API keys with roles, stored hashed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from serving.cli import app
+from serving.settings import Settings
+from workflow.errors import TriageError
+
+console = Console(stderr=True)
+
+apikeys_app = typer.Typer(help="Create and revoke API keys (roles: workflow, reviewer, admin).", no_args_is_help=True)
+app.add_typer(apikeys_app, name="apikeys")
+
+DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store [default: sqlite:///triage.db]")]
+
+
+@apikeys_app.command("create")
+def create_command(
+    role: Annotated[str, typer.Option("--role", help="workflow (a workflow system), reviewer or admin")],
+    name: Annotated[str, typer.Option("--name", help="a unique name for the key's owner, 1 to 100 characters")],
+    db: DbOption = None,
+) -> None:
+    """Create an API key and print it once; only a salted hash of it is stored."""
+    from workflow.store import open_store
+    from workflow.store.governance import create_api_key
+
+    try:
+        with open_store(db or Settings().store_url) as store:
+            key = create_api_key(store, name=name, role=role)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    except TriageError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=2) from None
+    console.print(f"created key [bold]{name}[/bold] with role {role}. It is shown once; keep it secret:")
+    typer.echo(key)
+
+
+@apikeys_app.command("revoke")
+def revoke_command(
+    name: Annotated[str, typer.Argument(help="name of the key to revoke")],
+    db: DbOption = None,
+) -> None:
+    """Revoke an API key; the API rejects it within TRIAGE_API_KEY_CACHE_SECONDS."""
+    from workflow.store import open_store
+    from workflow.store.governance import revoke_api_key
+
+    try:
+        with open_store(db or Settings().store_url) as store:
+            revoked = revoke_api_key(store, name)
+    except TriageError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=2) from None
+    if not revoked:
+        console.print(f"[red]error:[/red] no active API key is named {name!r}")
+        raise typer.Exit(code=1)
+    console.print(f"revoked key {name}")
+
+
+@apikeys_app.command("list")
+def list_command(db: DbOption = None) -> None:
+    """List every key's name, role, creation and revocation time (never the key)."""
+    from workflow.store import open_store
+    from workflow.store.governance import list_api_keys
+
+    with open_store(db or Settings().store_url) as store:
+        for item in list_api_keys(store):
+            revoked = item["revoked_at"].isoformat() if item["revoked_at"] else "active"
+            typer.echo(f"{item['name']}\t{item['role']}\t{item['created_at'].isoformat()}\t{revoked}")

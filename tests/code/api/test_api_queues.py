@@ -1,0 +1,270 @@
+"""Work queues, claims, decisions, training labels and KPIs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+
+from workflow.store.governance import claim_next, compute_kpis, record_decision
+
+PROBLEM = "application/problem+json"
+UTC = dt.timezone.utc
+
+
+@pytest.fixture
+def queued(api, make_exception, make_prediction):
+    """Four exceptions in the review queue with different priorities and amounts, one in an auto queue."""
+    api.store.add_exceptions([
+        make_exception("EXC-LOW", amount_at_risk=Decimal("900.00")),
+        make_exception("EXC-HIGH-SMALL", amount_at_risk=Decimal("10.00")),
+        make_exception("EXC-HIGH-BIG", amount_at_risk=Decimal("500.00")),
+        make_exception("EXC-NONE", amount_at_risk=Decimal("5000.00")),
+        make_exception("EXC-AUTO"),
+    ])
+    review = {"route": "review", "queue": "review"}
+    api.store.add_predictions([
+        make_prediction("P-LOW", "EXC-LOW", predicted_priority="low", **review),
+        make_prediction("P-HS", "EXC-HIGH-SMALL", predicted_priority="high", **review),
+        make_prediction("P-HB", "EXC-HIGH-BIG", predicted_priority="high", **review),
+        make_prediction("P-NONE", "EXC-NONE", predicted_priority=None, **review),
+        make_prediction("P-AUTO", "EXC-AUTO", predicted_type="coding", queue="auto.coding"),
+    ])
+    return api
+
+
+# Queues
+
+
+def test_queues_list_counts(queued) -> None:
+    body = queued.get("/v1/queues", role="reviewer").json()
+    by_name = {queue["name"]: queue for queue in body["queues"]}
+
+    assert by_name["review"]["open"] == 4
+    assert by_name["auto.coding"]["open"] == 1
+    assert by_name["review"]["sla_breaches"] == 0
+    assert body["sla_hours"] == 72.0
+
+
+def test_claims_follow_priority_amount_age(queued) -> None:
+    claimed = [queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"] for _ in range(4)]
+
+    assert claimed == ["EXC-HIGH-BIG", "EXC-HIGH-SMALL", "EXC-LOW", "EXC-NONE"]
+
+
+def test_claim_returns_exception_detail(queued) -> None:
+    body = queued.post("/v1/queues/review/claim", role="reviewer").json()
+
+    assert body["assigned_to"] == "reviewer-key"
+    assert body["exception"]["status"] == "assigned"
+    assert body["exception"]["audit_events"][-1]["action"] == "claimed"
+
+
+def test_empty_queue_gives_no_content(queued) -> None:
+    response = queued.post("/v1/queues/nothing-here/claim", role="reviewer")
+
+    assert response.status_code == 204
+
+
+def test_claimed_items_count_as_assigned(queued) -> None:
+    queued.post("/v1/queues/review/claim", role="reviewer")
+
+    review = {q["name"]: q for q in queued.get("/v1/queues").json()["queues"]}["review"]
+
+    assert review["assigned"] == 1
+    assert review["open"] == 4
+
+
+def test_concurrent_claims_never_share_item(store, make_exception, make_prediction) -> None:
+    exceptions = [make_exception(f"EXC-{i:03d}") for i in range(30)]
+    store.add_exceptions(exceptions)
+    store.add_predictions([
+        make_prediction(f"P-{i:03d}", f"EXC-{i:03d}", route="review", queue="review") for i in range(30)
+    ])
+    claimed: list[str] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def reviewer(name: str) -> None:
+        try:
+            while (item := claim_next(store, queue="review", reviewer=name)) is not None:
+                with lock:
+                    claimed.append(item["exception_id"])
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            errors.append(error)
+
+    threads = [threading.Thread(target=reviewer, args=(f"reviewer-{n}",)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert len(claimed) == 30
+    assert len(set(claimed)) == 30
+
+
+# Decisions
+
+
+def test_accept_takes_prediction_labels(queued) -> None:
+    response = queued.post("/v1/exceptions/EXC-LOW/decision", role="reviewer", json={"decision": "accept"})
+    body = response.json()
+
+    assert response.status_code == 201
+    assert body["type"] == "authorization"
+    assert body["priority"] == "low"
+    assert body["resolution"] == "obtain_authorization"
+    assert body["status"] == "reviewed"
+    assert body["decided_by"] == "reviewer-key"
+
+
+def test_override_with_outcome_resolves(queued) -> None:
+    body = queued.post(
+        "/v1/exceptions/EXC-LOW/decision", role="reviewer",
+        json={"decision": "override", "type": "coding", "outcome": "recovered", "amount_recovered": "812.50"},
+    ).json()
+    detail = queued.get("/v1/exceptions/EXC-LOW").json()
+
+    assert body["type"] == "coding"
+    assert body["priority"] == "low"
+    assert body["amount_recovered"] == "812.50"
+    assert detail["status"] == "resolved"
+    assert detail["decisions"][0]["action"] == "override"
+    assert detail["audit_events"][-1]["action"] == "decided"
+    assert detail["audit_events"][-1]["actor"] == "reviewer-key"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"decision": "maybe"},
+        {"decision": "accept", "type": "coding"},
+        {"decision": "override"},
+        {"decision": "override", "type": "not_a_label"},
+        {"decision": "accept", "outcome": "resubmitted", "amount_recovered": "5.00"},
+        {"decision": "accept", "outcome": "recovered", "amount_recovered": "-5.00"},
+    ],
+    ids=lambda value: str(value)[:60],
+)
+def test_invalid_decision_is_problem(queued, body) -> None:
+    response = queued.post("/v1/exceptions/EXC-LOW/decision", role="reviewer", json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_accept_without_prediction_is_problem(api, make_exception) -> None:
+    api.store.add_exceptions([make_exception("EXC-BARE")])
+
+    response = api.post("/v1/exceptions/EXC-BARE/decision", role="reviewer", json={"decision": "accept"})
+
+    assert response.status_code == 422
+
+
+def test_decision_on_unknown_exception_is_problem(api) -> None:
+    response = api.post("/v1/exceptions/EXC-NOPE/decision", role="reviewer", json={"decision": "accept"})
+
+    assert response.status_code == 404
+
+
+def test_decisions_become_training_labels(queued) -> None:
+    queued.post("/v1/exceptions/EXC-LOW/decision", role="reviewer", json={"decision": "accept"})
+    queued.post("/v1/exceptions/EXC-AUTO/decision", role="reviewer", json={"decision": "accept"})
+    queued.post("/v1/exceptions/EXC-LOW/decision", role="reviewer",
+                json={"decision": "override", "resolution": "appeal"})
+
+    labelled = queued.store.labelled_exceptions()
+    by_id = {item["exception"]["exception_id"]: item for item in labelled}
+
+    assert set(by_id) == {"EXC-LOW", "EXC-AUTO"}
+    assert by_id["EXC-LOW"]["resolution"] == "appeal"
+    assert by_id["EXC-AUTO"]["type"] == "coding"
+    assert by_id["EXC-LOW"]["decided_by"] == "reviewer-key"
+    assert by_id["EXC-LOW"]["exception"]["amount_at_risk"] == "900.00"
+    assert by_id["EXC-LOW"]["exception"]["carc_codes"] == ["197"]
+    assert isinstance(by_id["EXC-LOW"]["decided_at"], dt.datetime)
+
+
+# KPIs
+
+
+def test_kpis_measure_routing_and_review(queued, make_exception, make_prediction) -> None:
+    from serving.routing import QA_SAMPLE_REASON
+
+    store = queued.store
+    store.add_exceptions([make_exception("EXC-QA1"), make_exception("EXC-QA2")])
+    store.add_predictions([
+        make_prediction("P-QA1", "EXC-QA1", route="review", queue="review", route_reason=QA_SAMPLE_REASON),
+        make_prediction("P-QA2", "EXC-QA2", route="review", queue="review", route_reason=QA_SAMPLE_REASON),
+    ])
+    record_decision(store, exception_id="EXC-QA1", action="accept", decided_by="r")
+    record_decision(store, exception_id="EXC-QA2", action="override", type="coding", decided_by="r")
+    run_id = store.start_run()
+    store.record_kpis(run_id, {"first_pass_validation_rate": 0.9, "auto_posting_rate": 0.75})
+
+    body = queued.get("/v1/kpis", role="reviewer").json()
+
+    assert body["qa_precision"] == 0.5
+    assert body["qa_decided"] == 2
+    assert body["override_rate"] == 0.5
+    assert body["auto_route_rate"] == pytest.approx(1 / 7, abs=1e-6)
+    assert body["first_pass_validation_rate"] == 0.9
+    assert body["auto_posting_rate"] == 0.75
+    assert body["reconciliation_variance"] is None
+    assert body["exceptions_by_status"]["reviewed"] == 2
+
+
+def test_kpis_report_denial_rate_by_payer(api, make_document, make_claim_payment) -> None:
+    api.store.save_document(make_document(), [
+        make_claim_payment("C1", segment_index=20, status="4", payer_id="PAYER01"),
+        make_claim_payment("C2", segment_index=30, status="1", payer_id="PAYER01"),
+        make_claim_payment("C3", segment_index=40, status="1", payer_id="PAYER02"),
+    ])
+
+    rates = api.get("/v1/kpis").json()["denial_rate_by_payer"]
+
+    assert rates == {"PAYER01": 0.5, "PAYER02": 0.0}
+
+
+def test_kpis_count_sla_breaches(store, make_exception, make_prediction) -> None:
+    store.add_exceptions([make_exception("EXC-OLD")])
+    store.add_predictions([make_prediction("P-OLD", "EXC-OLD", route="review", queue="review")])
+
+    later = dt.datetime.now(UTC) + dt.timedelta(hours=100)
+    from workflow.store.governance import queue_stats
+
+    stats = queue_stats(store, sla_hours=72, now=later)
+
+    assert stats[0]["sla_breaches"] == 1
+    assert stats[0]["oldest_age_hours"] >= 99
+
+
+def test_kpis_empty_store(store) -> None:
+    kpis = compute_kpis(store, sla_hours=72)
+
+    assert kpis["auto_route_rate"] is None
+    assert kpis["qa_precision"] is None
+    assert kpis["queues"] == []
+
+
+# Exception list filters
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"max_amount": "100.00"}, {"EXC-HIGH-SMALL"}),
+        ({"predicted_type": "coding"}, {"EXC-AUTO"}),
+        ({"status": "auto_routed"}, {"EXC-AUTO"}),
+        ({"min_age_days": 1}, {"EXC-LOW", "EXC-HIGH-SMALL", "EXC-HIGH-BIG", "EXC-NONE", "EXC-AUTO"}),
+        ({"max_age_days": 1}, set()),
+    ],
+    ids=lambda value: str(value) if isinstance(value, dict) else None,
+)
+def test_list_applies_new_filters(queued, params, expected) -> None:
+    body = queued.get("/v1/exceptions", params=params).json()
+
+    assert {item["exception_id"] for item in body["items"]} == expected

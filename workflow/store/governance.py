@@ -1,0 +1,965 @@
+"""Store operations of the API's governance: keys, predictions with context, queues, decisions,
+idempotency records, ingestion jobs and KPIs.
+
+Each function takes the :class:`~workflow.store.Store` and runs in one of its transactions, so a
+function that raises leaves nothing half-written. Every state change of an exception (claimed,
+decided) writes an append-only audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workflow.errors import StoreError
+from workflow.records import ExceptionRecord, PredictionRecord, record_to_dict
+from workflow.store.models import (
+    AuditEventRow,
+    ClaimPaymentRow,
+    DocumentRow,
+    ExceptionRow,
+    KpiSnapshotRow,
+    PredictionRow,
+)
+from workflow.store.models_governance import (
+    ApiKeyRow,
+    AssignmentRow,
+    DecisionRow,
+    IdempotencyRow,
+    JobRow,
+    PredictionContextRow,
+)
+from workflow.store.rows import exception_from_row, exception_values, prediction_values
+from workflow.store.types import utc_now
+
+if TYPE_CHECKING:
+    from workflow.store.store import Store
+
+__all__ = [
+    "API_ROLES",
+    "CLAIMABLE_STATUSES",
+    "DECISION_ACTIONS",
+    "DECISION_OUTCOMES",
+    "OPEN_STATUSES",
+    "PRIORITY_ORDER",
+    "ApiKey",
+    "IdempotencyRecord",
+    "PredictionContext",
+    "claim_next",
+    "compute_kpis",
+    "count_active_api_keys",
+    "create_api_key",
+    "create_job",
+    "finish_job",
+    "find_api_key",
+    "get_job",
+    "idempotency_abandon",
+    "idempotency_begin",
+    "idempotency_complete",
+    "document_statuses",
+    "exception_decisions",
+    "labelled_exceptions",
+    "list_exceptions",
+    "list_api_keys",
+    "prediction_context",
+    "queue_stats",
+    "record_decision",
+    "record_prediction_audit",
+    "revoke_api_key",
+    "save_api_predictions",
+    "start_job",
+    "update_job_progress",
+]
+
+logger = logging.getLogger(__name__)
+
+API_ROLES = ("workflow", "reviewer", "admin")
+KEY_PREFIX = "trk"
+
+# Statuses of an exception that still needs work. ``assigned`` is set when a reviewer claims it.
+OPEN_STATUSES = ("open", "in_review", "auto_routed", "assigned")
+# Statuses a queue may hand out: the ones a model set, which no person has taken yet.
+CLAIMABLE_STATUSES = ("open", "in_review", "auto_routed")
+ASSIGNED_STATUS = "assigned"
+MAX_CLAIM_ATTEMPTS = 20
+
+# Most urgent first; a label outside this list (or no prediction) sorts after "low".
+PRIORITY_ORDER = ("critical", "high", "normal", "low")
+
+DECISION_ACTIONS = ("accept", "override")
+DECISION_OUTCOMES = ("recovered", "resubmitted", "written_off")
+# Status an exception gets after a decision: resolved with an outcome, reviewed without one.
+DECIDED_STATUS = "reviewed"
+RESOLVED_STATUS = "resolved"
+
+# CLP02 claim status code 4: the payer denied the claim.
+DENIED_CLAIM_STATUS = "4"
+
+# The route reason serving.routing gives a quality-assurance sample (a test keeps the two equal).
+# Predictions made outside the API have no context row, so their QA flag is read from the reason.
+QA_SAMPLE_REASON = "quality-assurance sample of automatic routing"
+
+# KPI names another stage records per run with Store.record_kpis; the API reports the latest.
+RUN_KPI_NAMES = ("first_pass_validation_rate", "auto_posting_rate", "reconciliation_variance")
+
+
+# API keys ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A valid, unrevoked API key as the API sees it: its name and role, never its secret."""
+
+    name: str
+    role: str
+
+
+def create_api_key(store: Store, *, name: str, role: str) -> str:
+    """Create a key for ``name`` with ``role`` and return the key; only its salted hash is stored.
+
+    The key is ``trk_<prefix>_<secret>``; show it to its owner once, because it cannot be read
+    back. Raises ValueError for an unknown role and StoreError when the name is taken.
+    """
+    if role not in API_ROLES:
+        raise ValueError(f"unknown role {role!r}; use one of {', '.join(API_ROLES)}")
+    if not name or len(name) > 100:
+        raise ValueError("the key name must be 1 to 100 characters long")
+
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    salt = secrets.token_hex(16)
+    row = {
+        "name": name,
+        "role": role,
+        "key_prefix": prefix,
+        "salt": salt,
+        "key_hash": _hash_secret(salt, secret),
+        "created_at": utc_now(),
+        "revoked_at": None,
+    }
+    try:
+        with store._transaction(f"create API key {name}") as session:
+            session.execute(insert(ApiKeyRow), [row])
+    except StoreError as exc:
+        if isinstance(exc.__cause__, IntegrityError):
+            raise StoreError(
+                f"an API key named {name!r} already exists: revoke it first or choose another name"
+            ) from exc
+        raise
+    logger.info("created API key %s with role %s", name, role)
+    return f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+def revoke_api_key(store: Store, name: str) -> bool:
+    """Revoke the active key called ``name``; returns False when no active key has that name.
+
+    A revoked key keeps its row, renamed with a suffix, so its name can be reused for a new key.
+    """
+    now = utc_now()
+    with store._transaction(f"revoke API key {name}") as session:
+        row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.name == name, ApiKeyRow.revoked_at.is_(None)))
+        if row is None:
+            return False
+        row.revoked_at = now
+        row.name = f"{name[:60]}~revoked~{row.key_prefix}"
+    logger.info("revoked API key %s", name)
+    return True
+
+
+def find_api_key(store: Store, key: str) -> ApiKey | None:
+    """Return the active key that ``key`` is, or None when it is malformed, unknown or revoked."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    _, prefix, secret = parts
+    with store._sessions() as session:
+        row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_prefix == prefix))
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, _hash_secret(row.salt, secret)):
+        return None
+    return ApiKey(name=row.name, role=row.role)
+
+
+def count_active_api_keys(store: Store) -> int:
+    """Return the number of keys that are not revoked."""
+    with store._sessions() as session:
+        return session.scalar(select(func.count()).select_from(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))) or 0
+
+
+def list_api_keys(store: Store) -> list[dict[str, Any]]:
+    """Return name, role, creation and revocation time of every key, oldest first."""
+    with store._sessions() as session:
+        rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)).all()
+    return [
+        {"name": row.name, "role": row.role, "created_at": row.created_at, "revoked_at": row.revoked_at}
+        for row in rows
+    ]
+
+
+def _hash_secret(salt: str, secret: str) -> str:
+    # The secret is 256 random bits, so one salted SHA-256 is enough; a slow hash such as scrypt
+    # protects guessable passwords and would add its cost to every request.
+    return hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
+
+
+# Predictions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionContext:
+    """What the ``predictions`` table does not hold: request id, caller, MLflow run, QA flag, heads."""
+
+    prediction_id: str
+    request_id: str | None
+    actor: str
+    mlflow_run_id: str | None
+    qa_sample: bool
+    heads: dict[str, Any]
+
+
+def save_api_predictions(
+    store: Store,
+    predictions: Sequence[PredictionRecord],
+    contexts: Sequence[PredictionContext],
+    *,
+    new_exceptions: Sequence[ExceptionRecord] = (),
+    actor: str,
+) -> list[str]:
+    """Store exceptions sent in a request, then predictions and their contexts, in one transaction.
+
+    ``new_exceptions`` that are stored already are left as they are. Each prediction routes its
+    exception as :meth:`Store.add_predictions` does. Returns the ids of the exceptions inserted.
+    """
+    from workflow.store.store import _audit_event, _stored_ids
+
+    now = utc_now()
+    with store._transaction("save API predictions") as session:
+        inserted: list[str] = []
+        if new_exceptions:
+            stored = _stored_ids(session, ExceptionRow.exception_id, [e.exception_id for e in new_exceptions])
+            fresh = {e.exception_id: e for e in new_exceptions if e.exception_id not in stored}
+            if fresh:
+                session.execute(insert(ExceptionRow), [exception_values(e, None, now) for e in fresh.values()])
+                events = [
+                    _audit_event(
+                        entity_id=exception_id,
+                        action="created",
+                        actor=actor,
+                        at=now,
+                        details={"kind": e.kind, "code": e.code, "status": e.status, "source": "api"},
+                    )
+                    for exception_id, e in fresh.items()
+                ]
+                session.execute(insert(AuditEventRow), events)
+                inserted = list(fresh)
+
+        _apply_predictions_in_bulk(session, predictions)
+        if contexts:
+            session.execute(
+                insert(PredictionContextRow),
+                [
+                    {
+                        "prediction_id": context.prediction_id,
+                        "request_id": context.request_id,
+                        "actor": context.actor,
+                        "mlflow_run_id": context.mlflow_run_id,
+                        "qa_sample": context.qa_sample,
+                        "heads": context.heads,
+                    }
+                    for context in contexts
+                ],
+            )
+    return inserted
+
+
+def _apply_predictions_in_bulk(session: Session, predictions: Sequence[PredictionRecord]) -> None:
+    """Insert predictions and route their exceptions as ``Store.add_predictions`` does, in bulk statements.
+
+    The rules are the store's: an ``auto`` route sets ``auto_routed``, any other route
+    ``in_review``; statuses a person set stay; each change writes a ``routed`` audit event with
+    the model as actor. One INSERT, one UPDATE and one audit INSERT cover the whole batch.
+    """
+    from workflow.store.store import AUTO_ROUTE, MODEL_MANAGED_STATUSES, _audit_event
+
+    if not predictions:
+        return
+    exception_ids = list(dict.fromkeys(prediction.exception_id for prediction in predictions))
+    state: dict[str, tuple[str, str | None]] = {}
+    for chunk in _chunks(exception_ids):
+        rows = session.execute(
+            select(ExceptionRow.exception_id, ExceptionRow.status, ExceptionRow.queue).where(
+                ExceptionRow.exception_id.in_(chunk)
+            )
+        )
+        state.update({exception_id: (status, queue) for exception_id, status, queue in rows})
+    missing = [exception_id for exception_id in exception_ids if exception_id not in state]
+    if missing:
+        raise StoreError(
+            f"{len(missing)} predictions name exceptions that are not stored (first: {missing[0]}): "
+            "add the exceptions first"
+        )
+
+    session.execute(insert(PredictionRow), [prediction_values(prediction) for prediction in predictions])
+
+    now = utc_now()
+    changes: dict[str, dict[str, Any]] = {}
+    events = []
+    for prediction in predictions:
+        status, queue = state[prediction.exception_id]
+        new_status = "auto_routed" if prediction.route == AUTO_ROUTE else "in_review"
+        if status not in MODEL_MANAGED_STATUSES or (status, queue) == (new_status, prediction.queue):
+            continue
+        state[prediction.exception_id] = (new_status, prediction.queue)
+        changes[prediction.exception_id] = {
+            "exception_id": prediction.exception_id, "status": new_status, "queue": prediction.queue, "updated_at": now,
+        }
+        details = {
+            "prediction_id": prediction.prediction_id,
+            "from_status": status,
+            "to_status": new_status,
+            "from_queue": queue,
+            "to_queue": prediction.queue,
+            "route": prediction.route,
+        }
+        events.append(_audit_event(
+            entity_id=prediction.exception_id, action="routed",
+            actor=f"{prediction.model_name}@{prediction.model_version}", at=now, details=details,
+        ))
+    if changes:
+        session.execute(update(ExceptionRow), list(changes.values()))
+        session.execute(insert(AuditEventRow), events)
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def prediction_context(store: Store, prediction_id: str) -> dict[str, Any] | None:
+    """Return the stored context of a prediction, or None when it was made outside the API."""
+    with store._sessions() as session:
+        row = session.get(PredictionContextRow, prediction_id)
+        if row is None:
+            return None
+        return {
+            "request_id": row.request_id,
+            "actor": row.actor,
+            "mlflow_run_id": row.mlflow_run_id,
+            "qa_sample": row.qa_sample,
+            "heads": row.heads,
+        }
+
+
+def record_prediction_audit(
+    store: Store, *, prediction_id: str, action: str, actor: str, details: dict[str, Any]
+) -> None:
+    """Append one audit event about a prediction (a re-run, for example)."""
+    from workflow.store.store import _audit_event
+
+    with store._transaction(f"audit prediction {prediction_id}") as session:
+        session.execute(
+            insert(AuditEventRow),
+            [
+                _audit_event(
+                    entity="prediction", entity_id=prediction_id, action=action, actor=actor,
+                    at=utc_now(), details=details,
+                )
+            ],
+        )
+
+
+# Work queues ---------------------------------------------------------------------------------
+
+
+def _latest_prediction_value(column: Any) -> Any:
+    """Return a correlated subquery with ``column`` of the exception's newest prediction."""
+    return (
+        select(column)
+        .where(PredictionRow.exception_id == ExceptionRow.exception_id)
+        .order_by(PredictionRow.created_at.desc(), PredictionRow.prediction_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _priority_rank(priority: Any) -> Any:
+    whens = [(priority == label, rank) for rank, label in enumerate(PRIORITY_ORDER)]
+    return case(*whens, else_=len(PRIORITY_ORDER))
+
+
+def claim_next(store: Store, *, queue: str, reviewer: str) -> dict[str, Any] | None:
+    """Hand the most urgent unclaimed exception of ``queue`` to ``reviewer``; None when the queue is empty.
+
+    Urgency is the predicted priority of the latest prediction, then the amount at risk (largest
+    first), then age (oldest first). Two concurrent callers never get the same exception: on
+    PostgreSQL the candidate row is locked with ``FOR UPDATE SKIP LOCKED``; on SQLite the status
+    changes with a conditional UPDATE and a lost race moves on to the next candidate.
+    """
+    if store.engine.dialect.name == "postgresql":
+        return _claim_locked(store, queue=queue, reviewer=reviewer)
+    return _claim_conditional(store, queue=queue, reviewer=reviewer)
+
+
+def _claim_locked(store: Store, *, queue: str, reviewer: str) -> dict[str, Any] | None:
+    with store._transaction(f"claim from queue {queue}") as session:
+        candidates = _claim_candidates(session, queue=queue, lock=True)
+        if candidates and _take(session, exception_id=candidates[0], queue=queue, reviewer=reviewer):
+            return _claimed(candidates[0], queue, reviewer)
+    return None
+
+
+def _claim_conditional(store: Store, *, queue: str, reviewer: str) -> dict[str, Any] | None:
+    # The candidates are read outside the write transaction, so each attempt's first statement is
+    # the UPDATE: SQLite then waits for the write lock instead of failing to upgrade a read.
+    for _attempt in range(MAX_CLAIM_ATTEMPTS):
+        with store._sessions() as session:
+            candidates = _claim_candidates(session, queue=queue, lock=False)
+        if not candidates:
+            return None
+        for exception_id in candidates:
+            with store._transaction(f"claim from queue {queue}") as session:
+                if _take(session, exception_id=exception_id, queue=queue, reviewer=reviewer):
+                    return _claimed(exception_id, queue, reviewer)
+    # NOTE: only reached when other reviewers took every candidate read, MAX_CLAIM_ATTEMPTS times.
+    return None
+
+
+def _claimed(exception_id: str, queue: str, reviewer: str) -> dict[str, Any]:
+    logger.info("exception %s claimed from queue %s", exception_id, queue)
+    return {"exception_id": exception_id, "queue": queue, "assigned_to": reviewer}
+
+
+def _claim_candidates(session: Session, *, queue: str, lock: bool) -> list[str]:
+    priority = _latest_prediction_value(PredictionRow.predicted_priority)
+    query = (
+        select(ExceptionRow.exception_id)
+        .where(ExceptionRow.queue == queue, ExceptionRow.status.in_(CLAIMABLE_STATUSES))
+        .order_by(
+            _priority_rank(priority),
+            ExceptionRow.amount_at_risk.desc(),
+            ExceptionRow.created_at,
+            ExceptionRow.exception_id,
+        )
+    )
+    if lock:
+        # One row, locked; rows other transactions hold are skipped instead of waited for.
+        query = query.limit(1).with_for_update(skip_locked=True, of=ExceptionRow)
+    else:
+        query = query.limit(10)
+    return list(session.scalars(query))
+
+
+def _take(session: Session, *, exception_id: str, queue: str, reviewer: str) -> bool:
+    from workflow.store.store import _audit_event
+
+    now = utc_now()
+    result = session.execute(
+        update(ExceptionRow)
+        .where(
+            ExceptionRow.exception_id == exception_id,
+            ExceptionRow.queue == queue,
+            ExceptionRow.status.in_(CLAIMABLE_STATUSES),
+        )
+        .values(status=ASSIGNED_STATUS, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    session.execute(
+        insert(AssignmentRow),
+        [{"exception_id": exception_id, "queue": queue, "assigned_to": reviewer, "assigned_at": now}],
+    )
+    session.execute(
+        insert(AuditEventRow),
+        [
+            _audit_event(
+                entity_id=exception_id, action="claimed", actor=reviewer, at=now,
+                details={"queue": queue, "to_status": ASSIGNED_STATUS},
+            )
+        ],
+    )
+    return True
+
+
+def queue_stats(store: Store, *, sla_hours: float, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Return each queue's open count, oldest age in hours, SLA breaches and assigned count.
+
+    Age counts from the time the exception was stored; an item breaches the SLA when it is open
+    for longer than ``sla_hours``.
+    """
+    now = now or utc_now()
+    with store._sessions() as session:
+        rows = session.execute(
+            select(ExceptionRow.queue, ExceptionRow.status, ExceptionRow.created_at).where(
+                ExceptionRow.queue.is_not(None), ExceptionRow.status.in_(OPEN_STATUSES)
+            )
+        ).all()
+
+    stats: dict[str, dict[str, Any]] = {}
+    for queue, status, created_at in rows:
+        entry = stats.setdefault(
+            queue, {"name": queue, "open": 0, "assigned": 0, "oldest_age_hours": 0.0, "sla_breaches": 0}
+        )
+        age_hours = (now - created_at).total_seconds() / 3600.0
+        entry["open"] += 1
+        entry["assigned"] += status == ASSIGNED_STATUS
+        entry["oldest_age_hours"] = max(entry["oldest_age_hours"], round(age_hours, 3))
+        entry["sla_breaches"] += age_hours > sla_hours
+    return [stats[name] for name in sorted(stats)]
+
+
+# Decisions -----------------------------------------------------------------------------------
+
+
+def record_decision(
+    store: Store,
+    *,
+    exception_id: str,
+    action: str,
+    decided_by: str,
+    type: str | None = None,
+    priority: str | None = None,
+    resolution: str | None = None,
+    outcome: str | None = None,
+    amount_recovered: Decimal | None = None,
+) -> dict[str, Any] | None:
+    """Record a reviewer's accept or override of the latest prediction, and the outcome if any.
+
+    ``accept`` takes the labels of the latest prediction; ``override`` takes the given labels and
+    the prediction's for any left out. The exception becomes ``resolved`` with an outcome and
+    ``reviewed`` without one, and an audit event records the decision. Returns the decision, or
+    None when the exception does not exist. Raises ValueError when ``accept`` has no prediction
+    to accept or ``override`` leaves the type unknown.
+    """
+    from workflow.store.store import _audit_event
+
+    if action not in DECISION_ACTIONS:
+        raise ValueError(f"unknown decision {action!r}; use one of {', '.join(DECISION_ACTIONS)}")
+    if outcome is not None and outcome not in DECISION_OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; use one of {', '.join(DECISION_OUTCOMES)}")
+
+    now = utc_now()
+    with store._transaction(f"record decision on exception {exception_id}") as session:
+        exception = session.get(ExceptionRow, exception_id)
+        if exception is None:
+            return None
+        latest = session.scalar(
+            select(PredictionRow)
+            .where(PredictionRow.exception_id == exception_id)
+            .order_by(PredictionRow.created_at.desc(), PredictionRow.prediction_id.desc())
+            .limit(1)
+        )
+        labels = _decided_labels(action, latest, type=type, priority=priority, resolution=resolution)
+        qa_sample = False
+        if latest is not None:
+            context = session.get(PredictionContextRow, latest.prediction_id)
+            qa_sample = context.qa_sample if context is not None else latest.route_reason == QA_SAMPLE_REASON
+
+        decision = {
+            "decision_id": f"dec_{uuid.uuid4().hex[:20]}",
+            "exception_id": exception_id,
+            "prediction_id": latest.prediction_id if latest is not None else None,
+            "action": action,
+            **labels,
+            "model_type": latest.predicted_type if latest is not None else None,
+            "model_priority": latest.predicted_priority if latest is not None else None,
+            "model_resolution": latest.predicted_resolution if latest is not None else None,
+            "qa_sample": qa_sample,
+            "outcome": outcome,
+            "amount_recovered": amount_recovered,
+            "decided_by": decided_by,
+            "decided_at": now,
+        }
+        session.execute(insert(DecisionRow), [decision])
+
+        new_status = RESOLVED_STATUS if outcome is not None else DECIDED_STATUS
+        details = {
+            "decision_id": decision["decision_id"],
+            "action": action,
+            "from_status": exception.status,
+            "to_status": new_status,
+            "outcome": outcome,
+        }
+        exception.status = new_status
+        exception.updated_at = now
+        session.flush()
+        session.execute(
+            insert(AuditEventRow),
+            [_audit_event(entity_id=exception_id, action="decided", actor=decided_by, at=now, details=details)],
+        )
+    logger.info("decision %s recorded on exception %s", decision["decision_id"], exception_id)
+    return decision
+
+
+def _decided_labels(
+    action: str, latest: PredictionRow | None, *, type: str | None, priority: str | None, resolution: str | None
+) -> dict[str, str | None]:
+    if action == "accept":
+        if latest is None:
+            raise ValueError("the exception has no prediction to accept: send decision 'override' with a type")
+        return {
+            "type": latest.predicted_type,
+            "priority": latest.predicted_priority,
+            "resolution": latest.predicted_resolution,
+        }
+    labels = {
+        "type": type if type is not None else (latest.predicted_type if latest else None),
+        "priority": priority if priority is not None else (latest.predicted_priority if latest else None),
+        "resolution": resolution if resolution is not None else (latest.predicted_resolution if latest else None),
+    }
+    if labels["type"] is None:
+        raise ValueError("an override of an exception without a prediction needs a type")
+    return labels
+
+
+def labelled_exceptions(store: Store) -> list[dict[str, Any]]:
+    """Return every decided exception with the labels of its latest decision, oldest decision first.
+
+    Each item has ``exception`` (the exception's JSON form, as ``record_to_dict`` gives it),
+    ``type``, ``priority``, ``resolution``, ``decided_at`` and ``decided_by``.
+    """
+    with store._sessions() as session:
+        ranked = select(
+            DecisionRow.id,
+            func.row_number()
+            .over(partition_by=DecisionRow.exception_id, order_by=(DecisionRow.decided_at.desc(), DecisionRow.id.desc()))
+            .label("rank"),
+        ).subquery()
+        rows = session.execute(
+            select(DecisionRow, ExceptionRow)
+            .join(ranked, ranked.c.id == DecisionRow.id)
+            .join(ExceptionRow, ExceptionRow.exception_id == DecisionRow.exception_id)
+            .where(ranked.c.rank == 1)
+            .order_by(DecisionRow.decided_at, DecisionRow.id)
+        ).all()
+        return [
+            {
+                "exception": record_to_dict(exception_from_row(exception)),
+                "type": decision.type,
+                "priority": decision.priority,
+                "resolution": decision.resolution,
+                "decided_at": decision.decided_at,
+                "decided_by": decision.decided_by,
+            }
+            for decision, exception in rows
+        ]
+
+
+# Idempotency ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """The state of an idempotency key: ``new`` (this request owns it), ``done``, ``running`` or ``mismatch``."""
+
+    state: str
+    status_code: int | None = None
+    response_body: str | None = None
+    media_type: str | None = None
+
+
+def idempotency_begin(
+    store: Store, *, key_hash: str, request_hash: str, method: str, path: str
+) -> IdempotencyRecord:
+    """Reserve ``key_hash`` for this request, or report what an earlier request with it did."""
+    row = {
+        "key_hash": key_hash,
+        "request_hash": request_hash,
+        "method": method,
+        "path": path[:255],
+        "status_code": None,
+        "response_body": None,
+        "media_type": None,
+        "created_at": utc_now(),
+        "completed_at": None,
+    }
+    try:
+        with store._transaction("reserve idempotency key") as session:
+            session.execute(insert(IdempotencyRow), [row])
+        return IdempotencyRecord("new")
+    except StoreError as exc:
+        if not isinstance(exc.__cause__, IntegrityError):
+            raise
+
+    with store._sessions() as session:
+        existing = session.get(IdempotencyRow, key_hash)
+    if existing is None:
+        # The first request failed and released the key between our insert and this read.
+        return idempotency_begin(store, key_hash=key_hash, request_hash=request_hash, method=method, path=path)
+    if (existing.request_hash, existing.method, existing.path) != (request_hash, method, path[:255]):
+        return IdempotencyRecord("mismatch")
+    if existing.status_code is None:
+        return IdempotencyRecord("running")
+    return IdempotencyRecord("done", existing.status_code, existing.response_body, existing.media_type)
+
+
+def idempotency_complete(
+    store: Store, *, key_hash: str, status_code: int, response_body: str, media_type: str | None
+) -> None:
+    """Store the response of the request that reserved ``key_hash``."""
+    with store._transaction("complete idempotency key") as session:
+        session.execute(
+            update(IdempotencyRow)
+            .where(IdempotencyRow.key_hash == key_hash)
+            .values(status_code=status_code, response_body=response_body, media_type=media_type, completed_at=utc_now())
+        )
+
+
+def idempotency_abandon(store: Store, *, key_hash: str) -> None:
+    """Release ``key_hash`` after a failed request, so a retry with the same key runs again."""
+    with store._transaction("release idempotency key") as session:
+        session.execute(delete(IdempotencyRow).where(IdempotencyRow.key_hash == key_hash))
+
+
+# Jobs ----------------------------------------------------------------------------------------
+
+
+def create_job(store: Store, *, created_by: str, files: Sequence[dict[str, Any]]) -> str:
+    """Insert a queued ingestion job for ``files`` (name, size and document id each) and return its id."""
+    job_id = f"job_{uuid.uuid4().hex[:20]}"
+    row = {
+        "job_id": job_id,
+        "status": "queued",
+        "created_by": created_by,
+        "created_at": utc_now(),
+        "started_at": None,
+        "finished_at": None,
+        "files_total": len(files),
+        "files_done": 0,
+        "files": [dict(item, status="queued") for item in files],
+        "run_id": None,
+        "summary": None,
+        "error": None,
+    }
+    with store._transaction(f"create job {job_id}") as session:
+        session.execute(insert(JobRow), [row])
+    return job_id
+
+
+def start_job(store: Store, job_id: str) -> None:
+    """Mark the job running."""
+    _update_job(store, job_id, status="running", started_at=utc_now())
+
+
+def update_job_progress(store: Store, job_id: str, files_done: int) -> None:
+    """Set how many files the job has read so far."""
+    _update_job(store, job_id, files_done=files_done)
+
+
+def finish_job(
+    store: Store,
+    job_id: str,
+    *,
+    status: str,
+    files: list[dict[str, Any]] | None = None,
+    run_id: str | None = None,
+    summary: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    """Mark the job ``succeeded`` or ``failed`` with each file's result, the run and its summary."""
+    values: dict[str, Any] = {"status": status, "finished_at": utc_now(), "run_id": run_id, "summary": summary, "error": error}
+    if files is not None:
+        values["files"] = files
+        values["files_done"] = len(files)
+    _update_job(store, job_id, **values)
+
+
+def _update_job(store: Store, job_id: str, **values: Any) -> None:
+    with store._transaction(f"update job {job_id}") as session:
+        session.execute(update(JobRow).where(JobRow.job_id == job_id).values(**values))
+
+
+def get_job(store: Store, job_id: str) -> dict[str, Any] | None:
+    """Return the job with its progress and per-file results, or None when it does not exist."""
+    with store._sessions() as session:
+        row = session.get(JobRow, job_id)
+        if row is None:
+            return None
+        return {
+            "job_id": row.job_id,
+            "status": row.status,
+            "created_by": row.created_by,
+            "created_at": row.created_at,
+            "started_at": row.started_at,
+            "finished_at": row.finished_at,
+            "files_total": row.files_total,
+            "files_done": row.files_done,
+            "files": row.files,
+            "run_id": row.run_id,
+            "summary": row.summary,
+            "error": row.error,
+        }
+
+
+def document_statuses(store: Store, document_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Return status, kind, error and run id of each stored document among ``document_ids``."""
+    ids = list(dict.fromkeys(document_ids))
+    with store._sessions() as session:
+        rows = session.scalars(select(DocumentRow).where(DocumentRow.document_id.in_(ids))).all() if ids else []
+        return {
+            row.document_id: {"status": row.status, "kind": row.kind, "error": row.error, "run_id": row.run_id}
+            for row in rows
+        }
+
+
+# KPIs ----------------------------------------------------------------------------------------
+
+
+def compute_kpis(store: Store, *, sla_hours: float) -> dict[str, Any]:
+    """Measure the KPIs the API reports; a rate with nothing to measure is None.
+
+    Rates measured here: auto-route rate (latest prediction of each exception), override rate
+    (share of decisions that override), QA precision (decided QA-sampled items whose reviewer
+    kept the model's type) and denial rate by payer (share of claim payments with status 4).
+    The first-pass validation rate, auto-posting rate and reconciliation variance are the latest
+    values recorded by runs with Store.record_kpis.
+    """
+    with store._sessions() as session:
+        latest_route = _latest_prediction_value(PredictionRow.route)
+        latest_type = _latest_prediction_value(PredictionRow.predicted_type)
+        exception_rows = session.execute(select(ExceptionRow.status, latest_type, latest_route)).all()
+        decisions = session.execute(
+            select(DecisionRow.action, DecisionRow.qa_sample, DecisionRow.type, DecisionRow.model_type)
+        ).all()
+        payments = session.execute(
+            select(ClaimPaymentRow.payer_id, ClaimPaymentRow.status, func.count())
+            .group_by(ClaimPaymentRow.payer_id, ClaimPaymentRow.status)
+        ).all()
+        run_kpis = _latest_run_kpis(session)
+
+    by_status = Counter(status for status, _, _ in exception_rows)
+    by_type = Counter(type_ or "unpredicted" for _, type_, _ in exception_rows)
+    routes = [route for _, _, route in exception_rows if route is not None]
+    qa_decided = [(kept, model) for _, qa, kept, model in decisions if qa and model is not None]
+
+    return {
+        "first_pass_validation_rate": run_kpis.get("first_pass_validation_rate"),
+        "exceptions_by_type": dict(sorted(by_type.items())),
+        "exceptions_by_status": dict(sorted(by_status.items())),
+        "queues": queue_stats(store, sla_hours=sla_hours),
+        "sla_hours": sla_hours,
+        "auto_route_rate": _share(sum(route == "auto" for route in routes), len(routes)),
+        "override_rate": _share(sum(action == "override" for action, *_ in decisions), len(decisions)),
+        "qa_precision": _share(sum(kept == model for kept, model in qa_decided), len(qa_decided)),
+        "qa_decided": len(qa_decided),
+        "auto_posting_rate": run_kpis.get("auto_posting_rate"),
+        "reconciliation_variance": run_kpis.get("reconciliation_variance"),
+        "denial_rate_by_payer": _denial_rates(payments),
+        "latest_run_kpis": run_kpis,
+    }
+
+
+def _latest_run_kpis(session: Session) -> dict[str, float]:
+    newest = (
+        select(KpiSnapshotRow.name, func.max(KpiSnapshotRow.id).label("id")).group_by(KpiSnapshotRow.name).subquery()
+    )
+    rows = session.execute(select(KpiSnapshotRow.name, KpiSnapshotRow.value).join(newest, newest.c.id == KpiSnapshotRow.id))
+    return {name: value for name, value in rows}
+
+
+def _denial_rates(payments: Sequence[Any]) -> dict[str, float]:
+    totals: Counter[str] = Counter()
+    denied: Counter[str] = Counter()
+    for payer_id, status, count in payments:
+        payer = payer_id or "unknown"
+        totals[payer] += count
+        if status == DENIED_CLAIM_STATUS:
+            denied[payer] += count
+    return {payer: round(denied[payer] / totals[payer], 6) for payer in sorted(totals)}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+# Exception lists -----------------------------------------------------------------------------
+
+
+def list_exceptions(
+    store: Store,
+    *,
+    filters: dict[str, Any],
+    min_amount: Decimal | None = None,
+    max_amount: Decimal | None = None,
+    detected_on_or_before: dt.date | None = None,
+    detected_on_or_after: dt.date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Return one page of exception summaries, newest first, and the number that match.
+
+    ``filters`` maps ``kind``, ``status``, ``payer_id``, ``queue``, ``predicted_type`` and
+    ``route`` to a required value (None means any); the last two read each exception's latest
+    prediction. Age filters compare ``detected_on``.
+    """
+    from workflow.store import queries
+
+    with store._sessions() as session:
+        latest = queries._latest_predictions()
+        query = select(ExceptionRow, latest.c.predicted_type, latest.c.confidence, latest.c.route).outerjoin(
+            latest, latest.c.exception_id == ExceptionRow.exception_id
+        )
+        columns = {
+            "kind": ExceptionRow.kind,
+            "status": ExceptionRow.status,
+            "payer_id": ExceptionRow.payer_id,
+            "queue": ExceptionRow.queue,
+            "predicted_type": latest.c.predicted_type,
+            "route": latest.c.route,
+        }
+        for name, value in filters.items():
+            if value is not None:
+                query = query.where(columns[name] == value)
+        if min_amount is not None:
+            query = query.where(ExceptionRow.amount_at_risk >= min_amount)
+        if max_amount is not None:
+            query = query.where(ExceptionRow.amount_at_risk <= max_amount)
+        if detected_on_or_before is not None:
+            query = query.where(ExceptionRow.detected_on <= detected_on_or_before)
+        if detected_on_or_after is not None:
+            query = query.where(ExceptionRow.detected_on >= detected_on_or_after)
+
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        page = query.order_by(ExceptionRow.created_at.desc(), ExceptionRow.exception_id).limit(limit).offset(offset)
+        items = [
+            queries._exception_summary(row, predicted_type=row_type, confidence=confidence, route=route)
+            for row, row_type, confidence, route in session.execute(page)
+        ]
+    return items, total
+
+
+def exception_decisions(store: Store, exception_id: str) -> list[dict[str, Any]]:
+    """Return every decision on an exception, oldest first."""
+    with store._sessions() as session:
+        rows = session.scalars(
+            select(DecisionRow).where(DecisionRow.exception_id == exception_id).order_by(DecisionRow.id)
+        ).all()
+        return [
+            {
+                "decision_id": row.decision_id,
+                "prediction_id": row.prediction_id,
+                "action": row.action,
+                "type": row.type,
+                "priority": row.priority,
+                "resolution": row.resolution,
+                "outcome": row.outcome,
+                "amount_recovered": row.amount_recovered,
+                "decided_by": row.decided_by,
+                "decided_at": row.decided_at,
+            }
+            for row in rows
+        ]
