@@ -24,7 +24,7 @@ example: install
 	$(BIN)/triage simulate --out $(EXAMPLE_DIR) --months 1 --claims-per-month 600 --seed 7
 
 model: install
-	@test -f $(MODEL_DIR)/bundle.json || $(BIN)/triage train --output $(MODEL_DIR)
+	@test -f $(MODEL_DIR)/bundle.json || $(BIN)/triage train --output $(MODEL_DIR) --no-mlflow
 
 run: example model
 	$(BIN)/triage run $(EXAMPLE_DIR)/claims $(EXAMPLE_DIR)/remittances $(EXAMPLE_DIR)/invoices --contracts $(EXAMPLE_DIR)/contracts.csv --db $(DB_URL) --as-of 2026-11-15

@@ -86,12 +86,15 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "line_count",
     "procedure_count",
     "diagnosis_count",
+    "claim_candidates",
     *(f"adjusted_{group.lower()}" for group in GROUP_CODES),
     *HISTORY_FEATURES,
 )
 
 # Raw values whose share among the training rows becomes a numeric column ``<name>_frequency``.
-FREQUENCY_FEATURES: tuple[str, ...] = ("code_set", "carc_1", "procedure_1", "diagnosis_1")
+# Diagnosis and procedure codes get roll-ups (chapter, group) instead: the simulator draws them from
+# short lists, so a frequency would teach the model that any unlisted code is a coding error.
+FREQUENCY_FEATURES: tuple[str, ...] = ("code_set", "carc_1")
 
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "kind": "how the exception was detected (validation, denial, zero_paid, unmatched_payment, ambiguous_match)",
@@ -125,6 +128,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "line_count": "how many service lines the payment reports",
     "procedure_count": "how many procedure codes the claim or payment carries",
     "diagnosis_count": "how many diagnosis codes the claim carries",
+    "claim_candidates": "how many sent claims share the paid claim id (more than one hints at a resubmission)",
     **{
         f"adjusted_{group.lower()}": f"sum of {group} group adjustments, in dollars"
         for group in GROUP_CODES
@@ -149,6 +153,16 @@ def _code_set(adjustments: Sequence[tuple[str, str, float]], rarcs: Sequence[str
     if codes:
         return "|".join(codes)
     return "routine" if adjustments else None
+
+
+def _evidence_number(evidence: Any, name: str) -> float:
+    # The store nests rule evidence under "details"; payment evidence keeps its fields on top.
+    if not isinstance(evidence, Mapping):
+        return float("nan")
+    value = evidence.get(name)
+    if value is None and isinstance(evidence.get("details"), Mapping):
+        value = evidence["details"].get(name)
+    return to_float(value)
 
 
 def _payer_kind(payload: Mapping[str, Any], payer_kinds: Mapping[str, str] | None) -> str:
@@ -246,6 +260,7 @@ def exception_features(
         "line_count": to_float(evidence.get("line_count")) if isinstance(evidence, Mapping) else float("nan"),
         "procedure_count": float(len(procedures)),
         "diagnosis_count": float(len(diagnoses)),
+        "claim_candidates": _evidence_number(evidence, "claim_candidates"),
     }
     for group in GROUP_CODES:
         total = sum(amount for g, _, amount in adjustments if g == group and not math.isnan(amount))
@@ -261,7 +276,7 @@ def exception_features(
 class FeatureSpec:
     """The columns a model expects, with the state fitted on its training data.
 
-    ``levels`` maps each categorical feature to its known values; a value seen fewer than
+    ``levels`` maps each categorical feature to its known values. A value seen fewer than
     ``min_count`` times in training is folded into the missing value, so rare codes do not get
     a level of their own that the model could overfit. ``frequencies`` maps each frequency-encoded
     feature to the share of training rows per value. ``payer_kinds`` names the kind of payers the

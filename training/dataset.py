@@ -19,7 +19,9 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from training.invoices import generate_invoices
 from workflow.flow import detect
+from workflow.remittance import load_contracts
 from workflow.records import ExceptionRecord, record_to_dict
 from workflow.validation import load_rule_set
 
@@ -31,6 +33,7 @@ __all__ = [
     "build_labelled_data",
     "combine_labelled_data",
     "label_exceptions",
+    "label_invoice_exceptions",
     "labelled_data_from_store",
     "simulate_labelled_data",
 ]
@@ -39,6 +42,8 @@ __all__ = [
 # shows up in a remittance.
 VALIDATION_EVENTS = frozenset({"invalid_npi", "total_mismatch", "future_service_date", "invalid_icd"})
 LABEL_COLUMNS = ("root_cause", "priority", "resolution")
+INVOICE_KINDS = frozenset({"invoice_mismatch", "extraction"})
+INVOICES_PER_MONTH = 40
 # The simulator names one payer kind differently from the code sets.
 SIMULATOR_PAYER_KINDS = {"managed_medicaid": "medicaid_managed_care"}
 
@@ -101,13 +106,60 @@ def label_exceptions(exceptions: Sequence[ExceptionRecord], truth: pd.DataFrame)
     return frame, unlabelled
 
 
+def _invoice_labels(exception: ExceptionRecord) -> dict[str, str]:
+    """The type, priority and resolution a buyer would give an invoice or extraction exception.
+
+    NOTE: these labels are rules of thumb of our own, not figures from a published source; the
+    resolution depends on the amount as well as the finding, so no label follows from one field.
+    """
+    amount = float(exception.amount_at_risk)
+    priority = "critical" if amount >= 5000 else "high" if amount >= 1000 else "normal" if amount >= 100 else "low"
+    code = exception.code
+    if code.startswith("pdf."):
+        return {"type": "extraction_failure", "priority": priority, "resolution": "manual_keying"}
+    if code == "invoice.duplicate":
+        return {"type": "duplicate", "priority": priority, "resolution": "void_duplicate"}
+    small = amount < 50
+    if code == "invoice.price_over_po":
+        resolution = "approve_variance" if small else "request_vendor_credit"
+    elif code == "invoice.qty_over_received":
+        resolution = "request_vendor_credit"
+    else:
+        resolution = "approve_variance" if amount < 500 else "request_vendor_credit"
+    return {"type": "invoice_mismatch", "priority": priority, "resolution": resolution}
+
+
+def label_invoice_exceptions(exceptions: Sequence[ExceptionRecord]) -> pd.DataFrame:
+    """Label the invoice and extraction exceptions of a generated invoice folder."""
+    rows = [
+        {"exception_id": e.exception_id, "detected_on": e.detected_on, "payload": record_to_dict(e),
+         **_invoice_labels(e), "event": e.code}
+        for e in exceptions if e.kind in INVOICE_KINDS
+    ]
+    return pd.DataFrame(rows)
+
+
+def _simulated_inputs(simulation_dir: Path) -> list[Path]:
+    # The simulator's truth, ceiling and contract files sit beside the documents; only the
+    # document folders go through detection.
+    folders = [simulation_dir / name for name in ("claims", "remittances", "invoices")]
+    return [folder for folder in folders if folder.is_dir()]
+
+
 def build_labelled_data(simulation_dir: Path, truth: pd.DataFrame, ceiling: dict[str, Any] | None = None,
                         as_of: dt.date | None = None) -> LabelledData:
     """Detect exceptions in a simulated folder and label them from the simulator's truth."""
     rule_set = load_rule_set()
     as_of = as_of or _latest_date(truth)
-    result = detect([simulation_dir], rule_set=rule_set, as_of=as_of)
-    frame, unlabelled = label_exceptions(result.exceptions, truth)
+    contracts_path = simulation_dir / "contracts.csv"
+    contracts = load_contracts(contracts_path) if contracts_path.is_file() else None
+    result = detect(_simulated_inputs(simulation_dir), rule_set=rule_set, as_of=as_of, contracts=contracts)
+    claim_exceptions = [e for e in result.exceptions if e.kind not in INVOICE_KINDS]
+    frame, unlabelled = label_exceptions(claim_exceptions, truth)
+    invoice_frame = label_invoice_exceptions(result.exceptions)
+    if not invoice_frame.empty:
+        frame = pd.concat([frame, invoice_frame], ignore_index=True)
+        frame = frame.sort_values(["detected_on", "exception_id"], kind="stable").reset_index(drop=True)
     logger.info(
         "labelled %d of %d exceptions (%d had no simulator cause)",
         len(frame), len(result.exceptions), unlabelled,
@@ -211,6 +263,8 @@ def simulate_labelled_data(seed: int, start: dt.date, months: int, claims_per_mo
         if update:
             update("simulating the history")
         simulation = simulate(config, Path(folder))
+        generate_invoices(Path(folder) / "invoices", count=INVOICES_PER_MONTH * months, seed=seed, start=start,
+                          days=30 * months)
         if update:
             update("detecting exceptions in the simulated documents")
         return build_labelled_data(Path(folder), simulation.truth, simulation.ceiling)

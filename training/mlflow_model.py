@@ -3,7 +3,7 @@
 The pyfunc model carries the whole bundle folder (three LightGBM heads, thresholds, feature
 specification, history snapshot and label sets) as an artifact. ``predict`` takes exceptions in
 their JSON form and returns each head's label and probabilities, without SHAP explanations, so
-``mlflow models serve`` can answer requests with the same feature code as the triage service.
+``mlflow models serve`` serves requests with the same feature code as the triage service.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def payloads_from_frame(frame: pd.DataFrame) -> list[dict[str, Any]]:
                     raise ValueError(f"row {position}: the `exception` column is not valid JSON ({error}); "
                                      "send the exception's JSON form as text or as an object") from error
             if not isinstance(value, Mapping):
-                raise ValueError(f"row {position}: the `exception` column holds {type(value).__name__}, "
+                raise ValueError(f"row {position}: the `exception` column contains {type(value).__name__}, "
                                  "expected a JSON object")
             payloads.append(dict(value))
         return payloads
@@ -122,7 +122,7 @@ def log_bundle(bundle_dir: Path | str, *, registered_model_name: str = REGISTERE
             manifest["mlflow_run_id"] = run.info.run_id
             (copy / "bundle.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             with warnings.catch_warnings():
-                # MLflow asks for type hints on predict; see the NOTE on TriagePyfuncModel.predict.
+                # MLflow warns when predict has no type hints. The NOTE on TriagePyfuncModel.predict says why.
                 warnings.filterwarnings("ignore", message=".*type hints.*", category=UserWarning)
                 info = mlflow.pyfunc.log_model(
                     name=MODEL_NAME_IN_RUN,

@@ -53,7 +53,7 @@ class ChampionDecision:
 
 
 def champion_version(name: str = REGISTERED_MODEL_NAME, client: MlflowClient | None = None) -> ModelVersion | None:
-    """Return the version that holds the champion alias, or None when no version holds it."""
+    """Return the version with the champion alias, or None when no version has it."""
     client = client or MlflowClient()
     try:
         return client.get_model_version_by_alias(name, CHAMPION_ALIAS)

@@ -85,6 +85,7 @@ def payment_exception(
         "adjustments": _adjustments_evidence(payment.all_adjustments),
         "remark_codes": list(payment.all_remark_codes),
         "line_count": len(payment.service_payments),
+        "filing_indicator": payment.filing_indicator or (claim.filing_indicator if claim else None),
     }
     if extra_evidence:
         evidence.update(extra_evidence)
@@ -151,7 +152,7 @@ def transaction_exception(
 
 
 def _match_evidence(match: PaymentMatch) -> dict[str, object]:
-    return {"match_key": match.key, "match_confidence": match.confidence}
+    return {"match_key": match.key, "match_confidence": match.confidence, "claim_candidates": len(match.candidates)}
 
 
 def _claim_summary(claim: object) -> dict[str, object]:
@@ -161,6 +162,20 @@ def _claim_summary(claim: object) -> dict[str, object]:
         "total_charge": str(getattr(claim, "total_charge", "")),
         "service_date": None if getattr(claim, "service_date", None) is None else str(claim.service_date),  # type: ignore[attr-defined]
     }
+
+
+def _resubmitted_claim(match: PaymentMatch, claims_by_key: Mapping[tuple[str, str | None], Claim]) -> Claim | None:
+    """Return the claim that every candidate repeats, when the candidates are one claim sent twice.
+
+    The payment stays ambiguous (a person picks the submission it pays), but the claim's content is
+    the same whichever it is, so its diagnosis and procedure codes can inform the triage.
+    """
+    shapes = {(c.claim_id, c.payer_id, getattr(c, "patient_id", None), c.total_charge,
+               getattr(c, "service_date", None)) for c in match.candidates}
+    if len(match.candidates) < 2 or len(shapes) != 1:
+        return None
+    first = match.candidates[0]
+    return first if isinstance(first, Claim) else claims_by_key.get((first.claim_id, first.payer_id))
 
 
 def exceptions_from_matches(
@@ -188,11 +203,12 @@ def exceptions_from_matches(
             ))
             continue
         if match.status == "ambiguous":
+            claim = _resubmitted_claim(match, claims_by_key)
             candidates = [_claim_summary(c) for c in match.candidates]
             exceptions.append(_payment_exception(
                 payment, "ambiguous_match", "match.ambiguous",
                 f"The claim payment matches {len(candidates)} claims; a person must choose.",
-                abs(payment.paid) or payment.charge, None, {"candidates": candidates},
+                abs(payment.paid) or payment.charge, claim, {"candidates": candidates, **_match_evidence(match)},
             ))
         if match.claim_id_differs:
             # Only patient, service date and charge agree: a mistyped claim id is likely, but a

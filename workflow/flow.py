@@ -240,7 +240,7 @@ def detect(
     result.exceptions = exceptions_from_findings(result.rule_findings, claims_by_id, as_of)
     result.exceptions += exceptions_from_matches(result.matches, claims_by_key)
     result.exceptions += result.reconciliation.exceptions
-    result.exceptions += _invoice_exceptions(documents, as_of)
+    result.exceptions += _invoice_exceptions(documents)
     result.exceptions = _unique_exceptions(result.exceptions)
 
     errors = sum(1 for f in result.rule_findings if f.severity == Severity.ERROR)
@@ -251,7 +251,7 @@ def detect(
     return result
 
 
-def _invoice_exceptions(documents: Sequence[ReadDocument], as_of: dt.date) -> list[ExceptionRecord]:
+def _invoice_exceptions(documents: Sequence[ReadDocument]) -> list[ExceptionRecord]:
     """Extraction findings and three-way match problems of the PDFs and exports in this run."""
     combined = InvoiceInputs()
     for read in documents:
@@ -266,7 +266,7 @@ def _invoice_exceptions(documents: Sequence[ReadDocument], as_of: dt.date) -> li
         return []
     # NOTE: invoices are not stored yet, so a duplicate invoice is caught only when both copies
     # arrive in the same run.
-    return detect_invoice_problems(combined, detected_on=as_of)
+    return detect_invoice_problems(combined)
 
 
 def _unique_exceptions(exceptions: Sequence[ExceptionRecord]) -> list[ExceptionRecord]:

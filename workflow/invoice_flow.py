@@ -128,8 +128,10 @@ def detect_invoice_problems(
 ) -> list[ExceptionRecord]:
     """Turn extraction findings and three-way match problems into exceptions."""
     exceptions: list[ExceptionRecord] = []
+    dates = {invoice.source.document_id: invoice.invoice_date for invoice in inputs.invoices}
     for document in inputs.extracted:
-        exceptions.extend(exceptions_from_extraction(document, detected_on=detected_on))
+        day = detected_on or dates.get(document.document_id)
+        exceptions.extend(exceptions_from_extraction(document, detected_on=day))
     if inputs.invoices:
         exceptions.extend(detect_invoice_exceptions(
             inputs.invoices, inputs.purchase_orders, inputs.receipts, inputs.vendors,

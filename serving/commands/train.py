@@ -35,15 +35,29 @@ def simulate_command(
     claims_per_month: Annotated[int, typer.Option("--claims-per-month", min=10, help="claims sent per month")] = 600,
     seed: Annotated[int, typer.Option("--seed", help="random seed; the same seed writes the same bytes")] = 7,
     start: Annotated[str, typer.Option("--start", help="first day of the history, YYYY-MM-DD")] = "2026-09-01",
+    invoices: Annotated[int, typer.Option("--invoices", min=0, help="supplier invoice PDFs to write")] = 24,
 ) -> None:
-    """Write simulated 837 claims, 835 remittances and the truth table into a folder."""
+    """Write simulated 837 claims, 835 remittances, supplier invoices and the truth into a folder.
+
+    Claims go to ``claims/``, remittances to ``remittances/``, the payer contracts to
+    ``contracts.csv``, and invoice PDFs with their purchase order, receipt and vendor exports to
+    ``invoices/`` (none with ``--invoices 0``).
+    """
+    from training.invoices import generate_invoices
     from training.simulator import SimulationConfig, simulate
 
-    config = SimulationConfig(seed=seed, start=dt.date.fromisoformat(start), months=months,
-                              claims_per_month=claims_per_month)
+    try:
+        first_day = dt.date.fromisoformat(start)
+    except ValueError:
+        raise typer.BadParameter(f"{start!r} is not a date; write it as YYYY-MM-DD", param_hint="--start") from None
+    config = SimulationConfig(seed=seed, start=first_day, months=months, claims_per_month=claims_per_month)
     result = simulate(config, out)
-    console.print(f"wrote {len(result.claim_files)} claim files and {len(result.remittance_files)} "
-                  f"remittance files to {out}; truth in {result.truth_path}")
+    invoice_files = []
+    if invoices:
+        invoice_files = generate_invoices(out / "invoices", count=invoices, seed=seed, start=first_day,
+                                          days=30 * months)
+    console.print(f"wrote {len(result.claim_files)} claim files, {len(result.remittance_files)} remittance "
+                  f"files and {len(invoice_files)} invoice PDFs to {out}; truth in {result.truth_path}")
 
 
 def store_labelled_data(url: str) -> LabelledData:

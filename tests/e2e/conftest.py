@@ -14,8 +14,11 @@ from serving.settings import DEFAULT_MODEL_PATH
 def simulated_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from training.simulator import SimulationConfig, simulate
 
+    from training.invoices import generate_invoices
+
     folder = tmp_path_factory.mktemp("simulated")
     simulate(SimulationConfig(seed=11, months=1, claims_per_month=250), folder)
+    generate_invoices(folder / "invoices", count=12, seed=11)
     return folder
 
 

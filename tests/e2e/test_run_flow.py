@@ -32,7 +32,7 @@ def store(tmp_path):
 
 
 def _documents(folder: Path) -> list[Path]:
-    return [folder / "claims", folder / "remittances"]
+    return [folder / "claims", folder / "remittances", folder / "invoices"]
 
 
 def test_run_stores_every_claim_and_payment(simulated_month, triage_model, store):
@@ -93,3 +93,10 @@ def test_unreadable_file_is_reported_and_run_goes_on(simulated_month, triage_mod
     assert [Path(d.file).name for d in summary.documents_failed] == ["notes.txt"]
     assert "notes.txt" in summary.documents_failed[0].error
     assert summary.claims > 0
+
+
+def test_invoice_pdfs_and_exports_are_matched(simulated_month, triage_model, store):
+    summary = run_flow(_documents(simulated_month), store=store, model=triage_model, as_of=AS_OF)
+
+    assert summary.documents_failed == []
+    assert summary.exceptions_by_kind["invoice_mismatch"] > 0

@@ -51,9 +51,11 @@ def test_co197_on_mri_is_authorization(shipped_model, denial):
 
 
 def _duplicate_denial(denial, group):
-    # A resubmitted claim shares its claim id with the first submission, so the matcher cannot pick
-    # one claim and the denial arrives without the claim's dates, procedures and diagnoses.
-    return denial([(group, "18", "240")], service_date=None, procedure_codes=[], diagnosis_codes=[])
+    # A resubmitted claim shares its claim id with the first submission, so the matcher finds two
+    # identical candidates; the denial carries the claim's content and the candidate count.
+    payload = denial([(group, "18", "240")])
+    payload["evidence"] = {**payload["evidence"], "claim_candidates": 2, "match_key": None}
+    return payload
 
 
 @pytest.mark.parametrize("group", ["CO", "OA"])
@@ -61,9 +63,9 @@ def test_carc18_is_duplicate(shipped_model, denial, group):
     assert _type_prediction(shipped_model, _duplicate_denial(denial, group)).label == "duplicate"
 
 
-@pytest.mark.xfail(strict=True, reason="every CO-18 denial in the simulated history lacks claim fields, "
-                                       "so the model keys on the missing diagnoses rather than on CARC 18")
-def test_carc18_with_claim_fields_is_duplicate(shipped_model, denial):
+@pytest.mark.xfail(strict=True, reason="every CO-18 denial in the simulated history pays a claim sent twice, "
+                                       "so the model keys on the claim count rather than on CARC 18")
+def test_carc18_on_single_submission_is_duplicate(shipped_model, denial):
     assert _type_prediction(shipped_model, denial([("CO", "18", "240")])).label == "duplicate"
 
 

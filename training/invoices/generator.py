@@ -317,7 +317,7 @@ def _truth(invoice: _Invoice) -> dict:
     }
 
 
-def _make_invoice(rng: random.Random, index: int, discrepancy: str) -> _Invoice:
+def _make_invoice(rng: random.Random, index: int, discrepancy: str, start: dt.date, days: int) -> _Invoice:
     vendor = UNKNOWN_VENDOR if discrepancy == "unknown_vendor" else VENDORS[index % len(VENDORS)]
     if vendor.layout == "multipage":
         # Long enough to run over two or three pages; an item may be ordered on several lines.
@@ -328,7 +328,7 @@ def _make_invoice(rng: random.Random, index: int, discrepancy: str) -> _Invoice:
     for item in picked:
         sku, description, price = item
         lines.append(_Line(sku, description, rng.randint(1, 40) if price < 100 else rng.randint(1, 3), price))
-    invoice_date = START + dt.timedelta(days=rng.randint(0, 90))
+    invoice_date = start + dt.timedelta(days=rng.randint(0, days))
     return _Invoice(
         name=f"invoice_{index + 1:04d}",
         vendor=vendor,
@@ -386,8 +386,11 @@ def truth_path(pdf_path: Path) -> Path:
     return pdf_path.parent.parent / "_truth" / f"{pdf_path.stem}.json"
 
 
-def generate_invoices(out_dir: str | Path, *, count: int, seed: int) -> list[Path]:
+def generate_invoices(out_dir: str | Path, *, count: int, seed: int, start: dt.date = START,
+                      days: int = 90) -> list[Path]:
     """Write ``count`` invoice PDFs with truth JSON, and the PO, receipt and vendor CSVs; return the PDFs.
+
+    Invoice dates fall in the ``days`` days from ``start``.
 
     A ``duplicate`` discrepancy adds one more PDF: a copy of the invoice with the number written
     differently, so ``count`` is a lower bound on the number of PDFs.
@@ -399,7 +402,7 @@ def generate_invoices(out_dir: str | Path, *, count: int, seed: int) -> list[Pat
     invoices: list[_Invoice] = []
     for index in range(count):
         discrepancy = DISCREPANCIES[index % len(DISCREPANCIES)] if index >= len(VENDORS) else "none"
-        invoices.append(_make_invoice(rng, index, discrepancy))
+        invoices.append(_make_invoice(rng, index, discrepancy, start, days))
     for invoice in list(invoices):
         if invoice.discrepancy == "duplicate":
             copy = _Invoice(f"{invoice.name}_resent", invoice.vendor, _reformatted_number(invoice.number),

@@ -231,13 +231,15 @@ def detect_invoice_exceptions(
 
     ``history`` contains invoices accepted before. Each invoice is also compared with the ones
     before it in ``invoices``, so the second copy of a duplicate pair is the one flagged.
+    Without ``detected_on`` an exception is dated by its invoice date, like a payment exception
+    by its payment date.
     """
-    today = detected_on or dt.date.today()
     orders = {order.po_number.strip().upper(): order for order in purchase_orders}
     received = _received_by_line(receipts)
     seen: list[Invoice] = [_with_known_vendor(invoice, vendors) for invoice in history]
     exceptions: list[ExceptionRecord] = []
     for invoice in invoices:
+        today = detected_on or invoice.invoice_date or dt.date.today()
         total = invoice.total if invoice.total is not None else ZERO
         vendor = find_vendor(invoice, vendors)
         if vendor is None:
