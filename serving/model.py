@@ -136,13 +136,16 @@ class TriageModel:
         return self.spec.feature_rows(payloads, history=history)
 
     def predict(
-        self, payloads: Sequence[Mapping[str, Any]], *, explain: bool = True
+        self, payloads: Sequence[Mapping[str, Any]], *, explain: bool = True,
+        history: ExceptionHistory | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, list[HeadPrediction]]]:
         """Predict every head for a batch of exceptions; explain only each head's predicted class.
 
-        Returns the raw feature rows and, per head, one prediction per exception, in input order.
+        ``history`` holds earlier exceptions (from the store) for the history features; without
+        it they count the bundle's snapshot. Returns the raw feature rows and, per head, one
+        prediction per exception, in input order.
         """
-        rows = self.feature_rows(payloads)
+        rows = self.feature_rows(payloads, history=history)
         matrix = self.spec.encode(rows)
         results: dict[str, list[HeadPrediction]] = {}
         for name, head in self.heads.items():

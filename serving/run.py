@@ -11,16 +11,17 @@ import datetime as dt
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from features.history import ExceptionHistory
 from serving.model import TriageModel
 from serving.routing import RoutingPolicy
 from serving.triage import triage_exceptions
 from workflow.flow import DetectionResult, ReadDocument, detect, iter_input_files, read_document
-from workflow.records import ClaimPayment, Document, Payment, PredictionRecord, Severity
+from workflow.records import ClaimPayment, Document, ExceptionRecord, Payment, PredictionRecord, Severity, record_to_dict
 from workflow.remittance import ContractTable, GlMapping, Tolerance
 from workflow.store import Store
 from workflow.store.posting import (
@@ -167,6 +168,22 @@ def _post_remittances(store: Store, result: DetectionResult, run_id: str, summar
     summary.posted_total = reconciliation.posted_total
 
 
+def store_history(store: Store, model: TriageModel, exceptions: Sequence[ExceptionRecord]) -> ExceptionHistory | None:
+    """Index the bundle's history snapshot plus the stored exceptions of the window before this batch.
+
+    History features (a payer's recent denial share, say) must count what happened before each
+    exception, as in training; the store holds what happened since the bundle was built.
+    """
+    dates = [e.detected_on for e in exceptions if e.detected_on is not None]
+    if not dates:
+        return None
+    base = model.spec.history.copy() if model.spec.history is not None else ExceptionHistory()
+    first = min(dates) - dt.timedelta(days=base.window_days)
+    stored = store.exceptions_detected_between(first, max(dates))
+    base.add(record_to_dict(e) for e in stored)
+    return base
+
+
 def _count_predictions(summary: RunSummary, predictions: list[PredictionRecord]) -> None:
     summary.predictions = len(predictions)
     for prediction in predictions:
@@ -213,7 +230,8 @@ def run_flow(
 
     if progress:
         progress(f"triaging {len(result.exceptions)} exceptions")
-    predictions = triage_exceptions(result.exceptions, model, policy=policy, run_id=run_id)
+    history = store_history(store, model, result.exceptions)
+    predictions = triage_exceptions(result.exceptions, model, policy=policy, run_id=run_id, history=history)
     store.add_predictions(predictions)
     _count_predictions(summary, predictions)
 

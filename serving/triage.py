@@ -51,6 +51,7 @@ def triage_batch(
     *,
     policy: RoutingPolicy | None = None,
     run_id: str | None = None,
+    history: ExceptionHistory | None = None,
 ) -> list[TriageOutcome]:
     """Predict, explain and route exceptions given in their JSON form, as one vectorised batch.
 
@@ -59,7 +60,7 @@ def triage_batch(
     if not payloads:
         return []
     started = time.perf_counter()
-    rows, heads = model.predict(payloads)
+    rows, heads = model.predict(payloads, history=history)
     elapsed_ms = (time.perf_counter() - started) * 1000.0
     per_item_ms = elapsed_ms / len(payloads)
     now = dt.datetime.now(dt.UTC)
@@ -115,9 +116,11 @@ def triage_payloads(
     *,
     policy: RoutingPolicy | None = None,
     run_id: str | None = None,
+    history: ExceptionHistory | None = None,
 ) -> list[PredictionRecord]:
     """Predict, explain and route exceptions given in their JSON form; return the prediction records."""
-    return [outcome.prediction for outcome in triage_batch(payloads, model, policy=policy, run_id=run_id)]
+    outcomes = triage_batch(payloads, model, policy=policy, run_id=run_id, history=history)
+    return [outcome.prediction for outcome in outcomes]
 
 
 def triage_exceptions(
@@ -127,10 +130,11 @@ def triage_exceptions(
     policy: RoutingPolicy | None = None,
     run_id: str | None = None,
     batch_size: int = 1000,
+    history: ExceptionHistory | None = None,
 ) -> list[PredictionRecord]:
     """Triage exception records in batches of ``batch_size``."""
     predictions: list[PredictionRecord] = []
     for start in range(0, len(exceptions), batch_size):
         batch = [record_to_dict(e) for e in exceptions[start:start + batch_size]]
-        predictions.extend(triage_payloads(batch, model, policy=policy, run_id=run_id))
+        predictions.extend(triage_payloads(batch, model, policy=policy, run_id=run_id, history=history))
     return predictions

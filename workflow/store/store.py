@@ -335,6 +335,16 @@ class Store:
                     by_id[row.exception_id] = exception_from_row(row)
         return [by_id[exception_id] for exception_id in requested_ids if exception_id in by_id]
 
+    def exceptions_detected_between(self, first: dt.date, last: dt.date) -> list[ExceptionRecord]:
+        """Rebuild the stored exceptions detected from ``first`` to ``last``, both included."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(ExceptionRow)
+                .where(ExceptionRow.detected_on >= first, ExceptionRow.detected_on <= last)
+                .order_by(ExceptionRow.detected_on, ExceptionRow.exception_id)
+            )
+            return [exception_from_row(row) for row in rows]
+
     def add_predictions(self, predictions: Sequence[PredictionRecord]) -> int:
         """Insert predictions and route their exceptions; returns the number inserted.
 

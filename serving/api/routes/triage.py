@@ -51,6 +51,8 @@ def triage(
     """
     exceptions: Sequence[ExceptionIn] = body.exceptions if isinstance(body, TriageBatch) else [body]
     payloads = [exception.to_payload() for exception in exceptions]
+    # NOTE: history features here count the bundle's snapshot plus the request's batch; `triage run`
+    # also counts the stored exceptions since the bundle was built (serving.run.store_history).
     outcomes = triage_batch(payloads, model, policy=request.app.state.policy)
 
     actor = f"api:{caller.name}"

@@ -329,3 +329,12 @@ def test_counts_cover_every_table(store, make_document, make_claim, make_excepti
     assert counts["exceptions"] == 1
     assert counts["predictions"] == 1
     assert counts["audit_events"] == 2
+
+
+def test_exceptions_detected_between_bounds_both_days(store, make_exception) -> None:
+    days = [dt.date(2026, 10, 1), dt.date(2026, 10, 15), dt.date(2026, 11, 2)]
+    store.add_exceptions([make_exception(exception_id=f"EXC-DAY-{i}", detected_on=day) for i, day in enumerate(days)])
+
+    found = store.exceptions_detected_between(dt.date(2026, 10, 1), dt.date(2026, 10, 15))
+
+    assert [e.exception_id for e in found] == ["EXC-DAY-0", "EXC-DAY-1"]
