@@ -15,6 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from serving.cli import app
+from training.model_card import update_model_card
 from serving.settings import DEFAULT_MODEL_PATH
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ def train_command(
         config = TrainConfig(seed=seed % (2**31), target_precision=target_precision)
         try:
             report = train_bundle(data, output, config=config, provenance=provenance, progress=update)
+            update_model_card(output)
         except ValueError as error:
             raise typer.BadParameter(str(error)) from error
 
