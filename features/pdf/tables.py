@@ -42,6 +42,8 @@ class TableSpec:
     """Header words that name the text column for certain, preferred over generic ones."""
     other_columns: str = r"^$"
     """Header words that name columns this reader skips; they keep numbers under them out of the others."""
+    code_columns: tuple[str, ...] = ()
+    """Columns read as text codes (adjustment reason codes), whatever the words under them look like."""
 
 
 ITEM_COLUMNS = TableSpec(
@@ -73,14 +75,15 @@ CLAIM_COLUMNS = TableSpec(
         "paid": r"^(?:paid|plan\s+paid|insurance\s+paid|payment|amount\s+paid)$",
         "patient_responsibility": r"^(?:patient\s+resp\.?|pt\s+resp\.?|patient\s+responsibility|you\s+owe|"
                                   r"member\s+resp\.?)$",
-        # NOTE: this column is recognised so its words stay out of the others, but its codes are
-        # not read into the rows yet; only the text column and the amount columns are.
+        # The codes column holds group and reason codes (CO-45, PR 2, N290) or free-text notes;
+        # its words are kept as text and the codes in them are listed (see ``_code_list``).
         "adjustment_codes": r"^(?:reason|reason\s+codes?|carc|adj\.?\s+codes?|remarks?|codes?|notes)$",
     },
     text_column="claim_number",
     strong_text=r"^claim",
     amount_column="paid",
     numeric_columns=("billed", "allowed", "paid", "patient_responsibility"),
+    code_columns=("adjustment_codes",),
     stop_pattern=r"^(?:total|totals)\b",
     required=3,
 )
@@ -105,6 +108,7 @@ class _Row:
     values: dict[str, Word]
     text_words: list[Word] = field(default_factory=list)
     bottom: float = 0.0
+    code_words: dict[str, list[Word]] = field(default_factory=dict)
 
 
 def _header_anchors(line: Line, spec: TableSpec) -> list[_Anchor] | None:
@@ -208,9 +212,14 @@ def _parse_row(line: Line, anchors: Sequence[_Anchor], spec: TableSpec, aligned_
     zone = _text_zone(anchors, spec, line)
     text_anchor = next((a for a in anchors if a.name == spec.text_column), None)
     numeric_anchors = [a for a in anchors if a.name in spec.numeric_columns or a.name is None]
+    has_code_column = any(a.name in spec.code_columns for a in anchors)
+    code_words: dict[str, list[Word]] = {}
     for word in line.words:
         if _in_text_zone(word, zone, text_anchor):
             text_words.append(word)
+            continue
+        if has_code_column and (nearest := _nearest_anchor(word, anchors)).name in spec.code_columns:
+            code_words.setdefault(nearest.name, []).append(word)
             continue
         if not _is_number(word):
             continue
@@ -225,7 +234,7 @@ def _parse_row(line: Line, anchors: Sequence[_Anchor], spec: TableSpec, aligned_
         if abs(amount_word.x1 - amount_anchor.x1) > 25 and not (amount_word.x0 <= amount_anchor.x1
                                                                 and amount_word.x1 >= amount_anchor.x0):
             return None
-    return _Row(line.page, list(line.words), values, text_words, line.bottom)
+    return _Row(line.page, list(line.words), values, text_words, line.bottom, code_words)
 
 
 def _continues(line: Line, row: _Row, anchors: Sequence[_Anchor], spec: TableSpec) -> bool:
@@ -247,7 +256,32 @@ def _row_fields(row: _Row, spec: TableSpec, context: ReadingContext) -> dict[str
     for name, word in row.values.items():
         amount = parse_amount(word.text, decimal_hint=context.decimal)
         fields[name] = ExtractedField(word.text, row.page, word.bbox, ROW_CONFIDENCE, amount=amount, method="table")
+    for name, words in row.code_words.items():
+        text = " ".join(w.text for w in words)
+        codes = _code_list(text)
+        fields[name] = ExtractedField(", ".join(codes) if codes else text, row.page, union_bbox(words),
+                                      ROW_CONFIDENCE if codes else ROW_CONFIDENCE / 2, method="table")
     return fields
+
+
+CODE_PATTERN = re.compile(r"\b(?:(CO|PR|OA|PI|CR)\s*[-:]?\s*)?([A-Z]{1,2}\d{1,4}|\d{1,3})\b")
+
+
+def _code_list(text: str) -> list[str]:
+    """List the adjustment codes in a cell: ``CO-45``, ``PR-2`` and remark codes such as ``N290``.
+
+    A bare number counts as a reason code only next to a group code or as the whole cell, so free
+    text such as "duplicate of line 3" yields no codes.
+    """
+    cell = text.strip().upper()
+    codes = []
+    for match in CODE_PATTERN.finditer(cell):
+        group, code = match.groups()
+        if group:
+            codes.append(f"{group}-{code}")
+        elif not code.isdigit() or cell == code:
+            codes.append(code)
+    return codes
 
 
 def read_table_rows(lines: Sequence[Line], spec: TableSpec, context: ReadingContext) -> list[dict[str, ExtractedField]]:
