@@ -109,11 +109,15 @@ def label_exceptions(exceptions: Sequence[ExceptionRecord], truth: pd.DataFrame)
 def _invoice_labels(exception: ExceptionRecord) -> dict[str, str]:
     """The type, priority and resolution a buyer would give an invoice or extraction exception.
 
-    NOTE: these labels are rules of thumb of our own, not figures from a published source; the
+    NOTE: these labels are rules of thumb of our own, not figures from a published source. The
     resolution depends on the amount as well as the finding, so no label follows from one field.
     """
     amount = float(exception.amount_at_risk)
-    priority = "critical" if amount >= 5000 else "high" if amount >= 1000 else "normal" if amount >= 100 else "low"
+    priority = "low"
+    for floor, level in ((5000, "critical"), (1000, "high"), (100, "normal")):
+        if amount >= floor:
+            priority = level
+            break
     code = exception.code
     if code.startswith("pdf."):
         return {"type": "extraction_failure", "priority": priority, "resolution": "manual_keying"}
