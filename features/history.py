@@ -6,8 +6,9 @@ the events of the last ``window_days`` days strictly before the exception's ``de
 nothing detected on the same day or later can leak into a feature.
 
 Training builds the index from every exception of the labelled history. A model bundle ships the
-last ``window_days`` days of that index (``history.json``), and serving adds the batch it is
-triaging to a copy of it, so the same code computes the same features in both places.
+last ``window_days`` days of that index (``history.json``). Serving lays the batch it is triaging
+over that snapshot in a :class:`HistoryLayer`, so the same code computes the same features in both
+places, and no request copies the snapshot.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from features.payload import primary_carc, to_date
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HISTORY_DESCRIPTIONS", "HISTORY_FEATURES", "ExceptionHistory", "HistoryEvent"]
+__all__ = ["HISTORY_DESCRIPTIONS", "HISTORY_FEATURES", "ExceptionHistory", "HistoryEvent", "HistoryLayer"]
 
 DEFAULT_WINDOW_DAYS = 90
 DENIAL_KINDS = frozenset({"denial", "zero_paid"})
@@ -128,20 +129,11 @@ class ExceptionHistory:
 
     def features(self, payload: Mapping[str, Any]) -> dict[str, float]:
         """Return the history features of one exception, counting only events strictly before it."""
-        event = event_from_payload(payload)
-        if event is None:
-            return {name: float("nan") for name in HISTORY_FEATURES}
-        before = event.detected_on.toordinal()
-        payer = self._count(("payer", event.payer_id), before)
-        denials = self._count(("payer_denial", event.payer_id), before)
-        same_carc = self._count(("payer_carc", event.payer_id, event.carc), before) if event.carc else 0
-        return {
-            "history_payer_exceptions": float(payer),
-            "history_payer_denials": float(denials),
-            "history_payer_carc": float(same_carc),
-            "history_payer_carc_share": same_carc / payer if payer else float("nan"),
-            "history_payer_denial_share": denials / payer if payer else float("nan"),
-        }
+        return _history_features(payload, self._count)
+
+    def layer(self) -> HistoryLayer:
+        """Return an empty layer over this index, for a batch that must not change the index itself."""
+        return HistoryLayer(self)
 
     def snapshot(self, covering: dt.date | None = None) -> ExceptionHistory:
         """Return the events that exceptions detected on or after ``covering`` can count.
@@ -175,3 +167,54 @@ class ExceptionHistory:
             for row in data.get("events", [])
         ]
         return cls(window_days=int(data.get("window_days", DEFAULT_WINDOW_DAYS)), events=events)
+
+
+class HistoryLayer:
+    """A batch's events on top of a read-only :class:`ExceptionHistory`; counts add both.
+
+    The features equal those of a copy of the base with the batch added, because an event whose
+    exception id the base contains is skipped, as :meth:`ExceptionHistory.add` skips it. The base
+    is only read, so many threads may layer their batches over one snapshot at once.
+    """
+
+    def __init__(self, base: ExceptionHistory | None = None) -> None:
+        self.base = base
+        self.own = ExceptionHistory(window_days=base.window_days if base is not None else DEFAULT_WINDOW_DAYS)
+
+    @property
+    def window_days(self) -> int:
+        """Days before an exception that its history features count."""
+        return self.own.window_days
+
+    def add(self, payloads: Iterable[Mapping[str, Any]]) -> None:
+        """Add exceptions to the layer; an id already in the base or the layer is skipped."""
+        events = [event for event in (event_from_payload(p) for p in payloads) if event is not None]
+        if self.base is not None:
+            seen = self.base._seen
+            events = [event for event in events if not (event.exception_key and event.exception_key in seen)]
+        self.own._add_events(events)
+
+    def _count(self, key: tuple[str, ...], before: int) -> int:
+        own = self.own._count(key, before)
+        return own + self.base._count(key, before) if self.base is not None else own
+
+    def features(self, payload: Mapping[str, Any]) -> dict[str, float]:
+        """Return the history features of one exception, counting the base and the layer."""
+        return _history_features(payload, self._count)
+
+
+def _history_features(payload: Mapping[str, Any], count: Callable[[tuple[str, ...], int], int]) -> dict[str, float]:
+    event = event_from_payload(payload)
+    if event is None:
+        return {name: float("nan") for name in HISTORY_FEATURES}
+    before = event.detected_on.toordinal()
+    payer = count(("payer", event.payer_id), before)
+    denials = count(("payer_denial", event.payer_id), before)
+    same_carc = count(("payer_carc", event.payer_id, event.carc), before) if event.carc else 0
+    return {
+        "history_payer_exceptions": float(payer),
+        "history_payer_denials": float(denials),
+        "history_payer_carc": float(same_carc),
+        "history_payer_carc_share": same_carc / payer if payer else float("nan"),
+        "history_payer_denial_share": denials / payer if payer else float("nan"),
+    }

@@ -10,8 +10,8 @@ and high-cardinality codes also get their training frequency. The spec travels i
 bundle, so a model never depends on pandas category dtypes surviving JSON.
 
 :meth:`FeatureSpec.feature_rows` is the one entry point that training and serving both call: it
-adds the exceptions to a copy of the spec's history and builds each row, so a history feature only
-counts exceptions detected strictly before the one it describes.
+lays the exceptions over the spec's history (without copying it) and builds each row, so a history
+feature only counts exceptions detected strictly before the one it describes.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from features.codesets import carc_category, payer_kind, prior_auth_required, timely_filing_limit
-from features.history import HISTORY_DESCRIPTIONS, HISTORY_FEATURES, ExceptionHistory
+from features.codesets import payer_kind, prior_auth_required, shipped_carc_category, timely_filing_limit
+from features.history import HISTORY_DESCRIPTIONS, HISTORY_FEATURES, ExceptionHistory, HistoryLayer
 from features.payload import adjustments_by_size, first_value, to_date, to_float
 from features.rollups import appeal_window_days, icd10_chapter, procedure_group
 
@@ -193,14 +193,14 @@ def _needs_auth(payload: Mapping[str, Any], kind: str, procedures: Sequence[str]
 def _code_features(adjustments: Sequence[tuple[str, str, float]], rarcs: Sequence[str]) -> dict[str, Any]:
     reasons = list(dict.fromkeys(reason for _, reason, _ in adjustments))
     first_carc = reasons[0] if reasons else None
-    carc_info = carc_category(first_carc) if first_carc else None
+    carc_group = shipped_carc_category(first_carc) if first_carc else None
     first_group = adjustments[0][0] if adjustments else None
     return {
         "carc_1": first_carc,
         "carc_2": reasons[1] if len(reasons) > 1 else None,
         "group_1": first_group,
         "group_carc_1": f"{first_group}-{first_carc}" if first_carc else None,
-        "carc_category_1": carc_info.category if carc_info else None,
+        "carc_category_1": carc_group,
         "rarc_1": first_value(rarcs),
         "rarc_2": str(rarcs[1]) if len(rarcs) > 1 else None,
         "code_set": _code_set(adjustments, rarcs),
@@ -213,7 +213,7 @@ def _code_features(adjustments: Sequence[tuple[str, str, float]], rarcs: Sequenc
 def exception_features(
     payload: Mapping[str, Any],
     *,
-    history: ExceptionHistory | None = None,
+    history: ExceptionHistory | HistoryLayer | None = None,
     payer_kinds: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Build the raw feature values of one exception from its JSON form.
@@ -314,10 +314,11 @@ class FeatureSpec:
         """Build the raw feature rows of exceptions, counting history from the spec's snapshot plus the batch.
 
         ``history`` replaces the spec's snapshot, e.g. an index built from the store. Either way the
-        batch joins a copy of it, and each row counts only exceptions detected strictly before it.
+        batch is laid over it without changing it, and each row counts only exceptions detected
+        strictly before it.
         """
         base = history if history is not None else self.history
-        index = base.copy() if base is not None else ExceptionHistory()
+        index = HistoryLayer(base)
         index.add(payloads)
         return [exception_features(payload, history=index, payer_kinds=self.payer_kinds) for payload in payloads]
 

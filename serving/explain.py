@@ -18,12 +18,22 @@ import re
 import lightgbm as lgb
 import numpy as np
 
-__all__ = ["ClassContributions", "PredictedClassExplainer", "split_model_by_class"]
+__all__ = ["PARALLEL_ROWS", "ClassContributions", "PredictedClassExplainer", "prediction_threads", "split_model_by_class"]
 
 logger = logging.getLogger(__name__)
 
+# Below this many rows LightGBM predicts on one thread, because starting its OpenMP threads costs
+# more than they save; from here on it uses every core (num_threads=0), which halved the time of a
+# 1,000-row batch on a 2-core machine (bench/api/run.py, 2026-12-04).
+PARALLEL_ROWS = 16
+
 _TREE_HEADER = re.compile(r"^Tree=\d+$", re.MULTILINE)
 _TREES_END = "end of trees"
+
+
+def prediction_threads(rows: int) -> int:
+    """Return the ``num_threads`` for a LightGBM prediction on ``rows`` rows: 1, or 0 for every core."""
+    return 1 if rows < PARALLEL_ROWS else 0
 
 
 class ClassContributions:
@@ -127,7 +137,8 @@ class PredictedClassExplainer:
     def explain(self, matrix: np.ndarray, classes: np.ndarray) -> ClassContributions:
         """Return the contributions of ``classes[i]`` for each row ``matrix[i]``.
 
-        Rows are grouped by class, so a batch costs one LightGBM call per distinct class.
+        Rows are grouped by class, so a batch costs one LightGBM call per distinct class. A call
+        on fewer than ``PARALLEL_ROWS`` rows runs on one thread; a larger one on every core.
         """
         rows, features = matrix.shape
         values = np.zeros((rows, features), dtype=np.float64)
@@ -137,7 +148,7 @@ class PredictedClassExplainer:
         for class_index in np.unique(classes):
             selected = np.flatnonzero(classes == class_index)
             booster = self.class_boosters[int(class_index)]
-            output = booster.predict(matrix[selected], pred_contrib=True, num_threads=1)
+            output = booster.predict(matrix[selected], pred_contrib=True, num_threads=prediction_threads(len(selected)))
             output = np.asarray(output).reshape(len(selected), features + 1)
             values[selected] = output[:, :features]
             base[selected] = output[:, features]

@@ -78,8 +78,7 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Return the URL of an empty database, once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        # A folder that does not exist yet, so every test also checks that open_store creates it.
-        return f"sqlite:///{tmp_path / 'store' / 'triage.db'}"
+        return f"sqlite:///{tmp_path / 'triage.db'}"
     return request.getfixturevalue("postgres_url")
 
 

@@ -1,7 +1,7 @@
 """Baselines that every trained head is compared with, on the same split and the same metrics.
 
 * ``majority``: always the most common training label, with the training label shares as probabilities.
-* ``carc_lookup`` (type head only): the category that our CARC map (``features.codesets.carc_category``)
+* ``carc_lookup`` (type head only): the category that our CARC map (``features.codesets.shipped_carc_category``)
   gives the largest adjustment's reason code. Exceptions without a mapped code take the most common
   training label of their finding code. The predicted class gets that rule's training precision as
   its probability, and the rest is spread over the other classes by their training shares.
@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from features.codesets import carc_category
+from features.codesets import shipped_carc_category
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,9 @@ def majority_probabilities(data: BaselineInput, rows_idx: np.ndarray) -> np.ndar
 
 def _lookup_key(row: Mapping[str, Any], labels: Sequence[str]) -> str:
     carc = row.get("carc_1")
-    info = carc_category(str(carc)) if carc else None
-    if info is not None and info.category in labels:
-        return f"carc:{info.category}"
+    category = shipped_carc_category(str(carc)) if carc else None
+    if category is not None and category in labels:
+        return f"carc:{category}"
     return f"finding:{row.get('finding_code')}"
 
 

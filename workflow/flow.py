@@ -41,7 +41,7 @@ from workflow.remittance import (
     reconcile,
     split_duplicates,
 )
-from workflow.validation import RuleSet, first_pass_rate
+from workflow.validation import RuleSet, clean_claim_rate
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ __all__ = [
 
 SNIFF_BYTES = 1 << 16
 INVOICE_SUFFIXES = (".pdf", ".csv")
-HIDDEN_PREFIXES = (".", "_")
+HIDDEN_PREFIXES = (".",)
 
 
 @dataclass
@@ -93,7 +93,7 @@ class DetectionResult:
 def iter_input_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     """Expand files and folders into the files to read, in a stable sorted order.
 
-    Hidden files and folders (a leading dot or underscore) are skipped inside folders, but a file
+    Hidden files and folders (a leading dot) are skipped inside folders, but a file
     named on the command line is always read.
     """
     for raw in paths:
@@ -215,8 +215,9 @@ def detect(
         result.documents.append(read)
         _split_records(result, read.records)
 
-    result.rule_findings = rule_set.validate(result.claims, as_of=as_of)
-    result.first_pass_rate = first_pass_rate(len(result.claims), result.rule_findings) if result.claims else None
+    outcomes = rule_set.validate_each(result.claims, as_of=as_of)
+    result.rule_findings = [finding for _, findings in outcomes for finding in findings]
+    result.first_pass_rate = clean_claim_rate(outcomes) if result.claims else None
 
     # A payment delivered twice is checked and posted once, so its copy is not matched at all.
     duplicates, live_payments = split_duplicates(result.payments, result.claim_payments, known_payments)

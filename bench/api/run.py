@@ -2,7 +2,7 @@
 
 Run it from the project root::
 
-    .venv/bin/python bench/api/run.py [--model models/default] [--requests 300] [--output results.json]
+    .venv/bin/python bench/api/run.py [--model models/default] [--requests 1000] [--output results.json]
 
 The script starts two servers as child processes and drives both from this process with the same
 requests:
@@ -10,12 +10,16 @@ requests:
 * the triage API (``serving.api.create_app`` under uvicorn, one worker, a fresh SQLite store):
   every request predicts, explains the predicted class of each head and writes the prediction,
   its context and its audit events;
-* ``mlflow models serve --env-manager local`` (one worker) for the same bundle logged with
-  ``training.mlflow_model.log_bundle``: predictions without explanations or storage.
+* ``mlflow models serve --env-manager local -w 1`` for the same bundle logged with
+  ``training.mlflow_model.log_bundle``: predictions without explanations or storage. One uvicorn
+  worker is also MLflow's default (``--workers``, MLflow 3.17), so both servers get one process.
 
-It prints p50 and p99 latency of single-exception requests at concurrency 1, 8 and 32, the
-throughput of 1,000-exception batches, and the batch throughput of our model call against a
-per-row loop over ``shap.TreeExplainer`` on all classes. Everything listens on 127.0.0.1 only.
+Each server gets 20 warm-up requests first. At each concurrency level both servers get the same
+invented exceptions (only the ids differ, so the API stores new exceptions), one server after
+the other. It prints p50 and p99 latency of single-exception requests at concurrency 1, 8 and 32,
+the throughput of 1,000-exception batches, the batch throughput of our model call against a
+per-row loop over ``shap.TreeExplainer`` on all classes, and the load average before and after.
+Everything listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ CONCURRENCY_LEVELS = (1, 8, 32)
 BATCH_SIZE = 1000
 BATCHES = 3
 LOOP_ROWS = 100
+WARM_UP_REQUESTS = 20
+WORKERS = 1
 
 # Invented values in the ranges the simulator produces; no field comes from a real claim.
 KINDS_AND_CODES = [
@@ -158,7 +164,7 @@ def start_mlflow_server(work: Path, model_dir: Path) -> tuple[subprocess.Popen[b
     command = [
         str(Path(sys.executable).with_name("mlflow")), "models", "serve",
         "-m", f"models:/bench-claims-triage/{version.version}",
-        "--env-manager", "local", "-h", HOST, "-p", str(port), "-w", "1",
+        "--env-manager", "local", "-h", HOST, "-p", str(port), "-w", str(WORKERS),
     ]
     # The scoring server runs `uvicorn` by name, so the environment's bin folder goes first on PATH.
     bin_folder = str(Path(sys.executable).parent)
@@ -266,14 +272,17 @@ def in_process_batch(model_dir: Path, payloads: list[dict[str, Any]]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "default", help="bundle folder")
-    parser.add_argument("--requests", type=int, default=300, help="single-exception requests per concurrency level")
+    parser.add_argument("--requests", type=int, default=1000, help="single-exception requests per concurrency level")
     parser.add_argument("--seed", type=int, default=11, help="seed of the invented exceptions")
     parser.add_argument("--output", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
     rng = random.Random(args.seed)
-    results: dict[str, Any] = {"requests_per_level": args.requests, "cpus": os.cpu_count()}
+    results: dict[str, Any] = {
+        "requests_per_level": args.requests, "cpus": os.cpu_count(), "workers": WORKERS,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "load_average_before": os.getloadavg(),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
         work = Path(folder)
         processes: list[subprocess.Popen[bytes]] = []
@@ -285,7 +294,7 @@ def main() -> None:
             targets = [triage_target(api_base, key), mlflow_target(mlflow_base)]
             for target in targets:
                 with httpx.Client() as client:
-                    for i in range(20):
+                    for i in range(WARM_UP_REQUESTS):
                         target.send(client, [fake_exception(rng, f"warm-{target.name[:3]}-{i}")])
 
             for level in CONCURRENCY_LEVELS:
@@ -307,12 +316,17 @@ def main() -> None:
     loop_payloads = [fake_exception(rng, f"loop-{i}") for i in range(LOOP_ROWS)]
     results["per_row_shap_loop_per_s"] = per_row_shap_loop(args.model, loop_payloads)
     results["in_process_batch_per_s"] = in_process_batch(args.model, batches[0])
+    results["load_average_after"] = os.getloadavg()
     print_report(results)
     if args.output:
         args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 def print_report(results: dict[str, Any]) -> None:
+    before, after = results["load_average_before"], results["load_average_after"]
+    print(f"\n{results['started']}, {results['cpus']} CPUs, {results['workers']} uvicorn worker per server, "
+          f"load average (1, 5, 15 min) before {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, "
+          f"after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}")
     print(f"\nSingle-exception requests ({results['requests_per_level']} per level), milliseconds:")
     print("| concurrency | ours p50 | ours p99 | MLflow p50 | MLflow p99 | p99 ours / MLflow |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -26,7 +26,8 @@ from features.codesets.payers import (
     prior_auth_rules,
     timely_filing_limit,
 )
-from features.codesets.remittance_codes import CodeInfo, carc_category, import_official_codes, rarc_category
+from features.codesets.remittance_codes import (CodeInfo, carc_category, import_official_codes, rarc_category,
+                                                 shipped_carc_category)
 
 __all__ = [
     "CODESETS_DIR_ENV",
@@ -39,6 +40,7 @@ __all__ = [
     "PriorAuthRule",
     "TimelyFilingLimit",
     "carc_category",
+    "shipped_carc_category",
     "codesets_dir",
     "demographic_edits_for",
     "icd10_status",

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -77,6 +78,16 @@ def rarc_category(code: str) -> CodeInfo | None:
     return _lookup("rarc", code)
 
 
+def shipped_carc_category(code: str) -> str | None:
+    """Return the category our shipped map gives a CARC, ignoring any imported official list.
+
+    Model features read this, so importing the official lists changes descriptions a reviewer
+    sees but never the inputs of a model trained before the import.
+    """
+    shipped = _shipped_map("carc").get(code.strip().upper())
+    return shipped[0] if shipped is not None else None
+
+
 def _lookup(kind: CodeKind, code: str) -> CodeInfo | None:
     normalized = code.strip().upper()
     shipped = _shipped_map(kind).get(normalized)
@@ -135,6 +146,7 @@ def import_official_codes(path: Path, kind: CodeKind, target_dir: Path | None = 
     rows = list(_read_official_rows(path))
     if not rows:
         raise CsvError(f"{path}: no codes found; expected a header row and one code per line")
+    _check_code_kind(path, kind, [row["code"] for row in rows])
 
     overlay_dir = target_dir or codesets_dir()
     overlay_dir.mkdir(parents=True, exist_ok=True)
@@ -148,6 +160,24 @@ def import_official_codes(path: Path, kind: CodeKind, target_dir: Path | None = 
     unmapped = sum(1 for row in rows if row["code"].upper() not in _shipped_map(kind))
     logger.info("imported %d %s codes into %s (%d without a project category)", len(rows), kind, target, unmapped)
     return target, len(rows)
+
+
+REMARK_CODE = re.compile(r"^(?:M|N|MA)\d+$", re.IGNORECASE)
+
+
+def _check_code_kind(path: Path, kind: CodeKind, codes: list[str]) -> None:
+    """Reject a RARC list imported as CARCs, or the reverse, by the shape of its codes.
+
+    Remark codes start with M, N or MA followed by digits; adjustment reason codes are numbers or
+    a letter and digits such as B7 or P1, never of that shape.
+    """
+    remark_share = sum(1 for code in codes if REMARK_CODE.match(code.strip())) / len(codes)
+    if kind == "carc" and remark_share > 0.5:
+        raise CsvError(f"{path}: {remark_share:.0%} of the codes look like remark codes (M, N or MA and digits); "
+                       "import this file with --kind rarc")
+    if kind == "rarc" and remark_share < 0.5:
+        raise CsvError(f"{path}: only {remark_share:.0%} of the codes look like remark codes (M, N or MA and digits); "
+                       "import this file with --kind carc")
 
 
 def _read_official_rows(path: Path) -> list[dict[str, str]]:

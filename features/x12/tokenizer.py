@@ -99,8 +99,23 @@ def parse_isa_header(text: str, start: int = 0) -> tuple[list[str], Delimiters, 
 
     elements = text[start : component_position - 1].split(element)
     elements.append(component)
+    if not _plausible_isa(elements):
+        return None
     repetition = _repetition_separator(elements, element, component, segment)
     return elements, Delimiters(element, component, segment, repetition), end
+
+
+def _plausible_isa(elements: list[str]) -> bool:
+    """Tell whether ISA fields look like an interchange header, not prose that happens to say "ISA".
+
+    Only fields with a fixed numeric shape are checked, after trimming, so headers whose fields are
+    not padded still pass: ISA09 date (6 digits), ISA10 time (4 digits) and ISA12 version (5 digits).
+    """
+    if len(elements) != ISA_ELEMENT_COUNT + 1:
+        return False
+    date, time, version = (elements[index].strip() for index in (9, 10, 12))
+    return (len(date) == 6 and date.isdigit() and len(time) == 4 and time.isdigit()
+            and len(version) == 5 and version.isdigit())
 
 
 def _find_isa_terminator(text: str, position: int) -> tuple[str | None, int]:

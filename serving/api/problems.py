@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 BODY_UNION_TAGS = frozenset({"exception", "batch"})
+# Reason phrases RFC 9110 renamed. Python 3.11's http.HTTPStatus still gives the older ones, such as
+# "Unprocessable Entity", which the middleware's problems do not use.
+RFC_9110_PHRASES = {413: "Content Too Large", 414: "URI Too Long", 422: "Unprocessable Content"}
 
 
 def problem_response(
@@ -43,6 +46,8 @@ def problem_response(
 
 
 def _reason_phrase(status: int) -> str:
+    if status in RFC_9110_PHRASES:
+        return RFC_9110_PHRASES[status]
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -63,6 +68,9 @@ async def _http_error(_request: Request, exc: Any) -> JSONResponse:
 
 
 async def _validation_error(_request: Request, exc: Any) -> JSONResponse:
+    json_error = next((error for error in exc.errors() if error.get("type") == "json_invalid"), None)
+    if json_error is not None:
+        return _invalid_json(json_error)
     errors = [_field_error(error) for error in exc.errors()]
     if errors:
         first = errors[0]
@@ -70,6 +78,21 @@ async def _validation_error(_request: Request, exc: Any) -> JSONResponse:
     else:
         detail = "The request is invalid."
     return problem_response(422, detail, errors=errors)
+
+
+def _invalid_json(error: dict[str, Any]) -> JSONResponse:
+    """Build the 422 for a body that is not valid JSON, with ``body`` as the field.
+
+    FastAPI reports the character offset in the place of a field name, so it is moved into the message.
+    """
+    location = error.get("loc", ())
+    offset = location[1] if len(location) > 1 else None
+    # ``ctx.error`` is the json module's fixed message, such as "Expecting value", which never quotes the body.
+    reason = (error.get("ctx") or {}).get("error") or "JSON decode error"
+    where = f" at character {offset}, counting from 0" if isinstance(offset, int) else ""
+    detail = f"The request body is not valid JSON{where}: {reason}. Send one JSON object encoded in UTF-8."
+    field_error = FieldError(field="body", location="body", message=f"not valid JSON{where}: {reason}")
+    return problem_response(422, detail, errors=[field_error])
 
 
 def _field_error(error: dict[str, Any]) -> FieldError:

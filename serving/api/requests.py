@@ -186,6 +186,11 @@ class DecisionRequest(BaseModel):
         default=None, description="How the exception was resolved; leave out while work continues."
     )
     amount_recovered: Money | None = Field(default=None, ge=0, description="Dollars recovered, with outcome recovered.")
+    reopen: bool = Field(
+        default=False,
+        description="Reopen a resolved exception to record this decision in place of its outcome; "
+        "without it a decision on a resolved exception is rejected with 409. No effect on other statuses.",
+    )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> DecisionRequest:

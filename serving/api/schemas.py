@@ -23,6 +23,7 @@ __all__ = [
     "Page",
     "PredictionPublic",
     "Problem",
+    "ReconciliationVariance",
     "SourcePosition",
 ]
 
@@ -334,6 +335,15 @@ class Job(BaseModel):
 # KPIs ------------------------------------------------------------------------------------------
 
 
+class ReconciliationVariance(BaseModel):
+    """The reconciliation KPIs of the latest remittance posting run, in dollars; null when a run recorded neither."""
+
+    posting_variance: Decimal | None = Field(description="BPR payment total minus the cash posted to claims.")
+    imbalance_total: Decimal | None = Field(
+        description="Sum of the absolute differences of remittances whose amounts do not balance."
+    )
+
+
 class Kpis(BaseModel):
     first_pass_validation_rate: float | None = Field(description="Latest value recorded by a run.")
     exceptions_by_type: dict[str, int] = Field(description="Latest predicted type; 'unpredicted' before any.")
@@ -347,9 +357,14 @@ class Kpis(BaseModel):
     )
     qa_decided: int
     auto_posting_rate: float | None = Field(description="Latest value recorded by a remittance posting run.")
-    reconciliation_variance: float | None = Field(description="Latest value recorded by a remittance posting run.")
+    reconciliation_variance: ReconciliationVariance | None = Field(
+        description="Latest values recorded by a remittance posting run; null before any."
+    )
     denial_rate_by_payer: dict[str, float] = Field(description="Share of claim payments with CLP02 status 4.")
-    latest_run_kpis: dict[str, float]
+    latest_run_kpis: dict[str, Decimal | float] = Field(
+        description="Newest value of every KPI recorded by a run: amounts of money (reconciliation_posting_variance, "
+        "reconciliation_imbalance_total) as decimal strings, rates as numbers."
+    )
 
 
 class Ready(BaseModel):

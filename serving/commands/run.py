@@ -142,4 +142,7 @@ def serve_command(
     settings = Settings()
     logging.getLogger().setLevel(logging.INFO)
     application = create_app(store_url=db or settings.store_url)
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
+    # uvicorn's access log prints full paths and query strings, which can carry claim or member
+    # identifiers; the API's own middleware logs each request with its request id instead.
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info",
+                access_log=False)

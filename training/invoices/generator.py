@@ -1,7 +1,7 @@
 """Render supplier invoices as PDFs with fpdf2, with the truth beside each one.
 
-Every invoice is written as ``invoices/<name>.pdf`` with ``_truth/<name>.json`` holding what the
-PDF shows (vendor, numbers, dates, lines, totals), its layout and number style, and the exception
+Every invoice is written as ``invoices/<name>.pdf``, with ``<name>.json`` in a truth folder beside
+the output folder (see :func:`truth_path`) holding what the PDF shows (vendor, numbers, dates, lines, totals), its layout and number style, and the exception
 codes the three-way match should raise for it. ``purchase_orders.csv``, ``receipts.csv`` and
 ``vendors.csv`` hold the ERP side, with discrepancies injected on purpose: a price above the PO,
 a quantity above what was received, a missing PO, an unknown vendor and a duplicate invoice.
@@ -380,10 +380,11 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
 def truth_path(pdf_path: Path) -> Path:
     """Return where the truth of a generated invoice PDF is written.
 
-    The truth sits in a ``_truth`` folder beside ``invoices/``: `triage run` skips folders whose
-    name starts with an underscore, so running over the generated folder reads only the documents.
+    For ``OUT/invoices/<name>.pdf`` that is ``OUT_truth/<name>.json``, beside the output folder and
+    not in it, so running `triage run OUT` reads only the documents.
     """
-    return pdf_path.parent.parent / "_truth" / f"{pdf_path.stem}.json"
+    out_dir = pdf_path.parent.parent
+    return out_dir.parent / f"{out_dir.name}_truth" / f"{pdf_path.stem}.json"
 
 
 def generate_invoices(out_dir: str | Path, *, count: int, seed: int, start: dt.date = START,

@@ -24,6 +24,7 @@ __all__ = ["DEFAULT_STORE_URL", "MIGRATIONS_DIR", "create_store_engine", "upgrad
 logger = logging.getLogger(__name__)
 
 DEFAULT_STORE_URL = "sqlite:///triage.db"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Seconds a SQLite writer waits for another writer's lock before it fails with "database is locked".
@@ -31,14 +32,24 @@ SQLITE_BUSY_TIMEOUT_S = 30
 
 
 def create_store_engine(url: str) -> Engine:
-    """Create an engine for ``url``; for a SQLite file, create its folder and enable WAL and FKs.
+    """Create an engine for ``url``; for a SQLite file, check its folder and enable WAL and FKs.
 
     Parameters are hidden from SQLAlchemy's error messages because they carry claim content.
     """
     parsed = parse_store_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise StoreError(
+            f"unsupported database {backend!r} in the store URL: the store runs on SQLite and PostgreSQL; "
+            f"use a URL such as '{DEFAULT_STORE_URL}' or 'postgresql+psycopg://127.0.0.1:5432/triage'"
+        )
 
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, hide_parameters=True, pool_pre_ping=True)
+    if backend != "sqlite":
+        try:
+            return create_engine(parsed, hide_parameters=True, pool_pre_ping=True)
+        except ImportError as exc:
+            raise StoreError(f"the database driver for {parsed.drivername!r} is not installed: {exc}; "
+                             "use postgresql+psycopg://, whose driver ships with the project") from exc
 
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
@@ -49,7 +60,11 @@ def create_store_engine(url: str) -> Engine:
         engine_options["poolclass"] = StaticPool
         engine_options["connect_args"] = {"check_same_thread": False}
     else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        if not folder.is_dir():
+            # A typo in the path should not create folders: say which one is missing.
+            raise StoreError(f"the folder {str(folder)!r} of the SQLite store does not exist; "
+                             "create it first or choose another path with --db")
         engine_options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
 
     engine = create_engine(parsed, **engine_options)

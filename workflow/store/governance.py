@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, delete, func, insert, select, update
@@ -53,9 +53,13 @@ __all__ = [
     "CLAIMABLE_STATUSES",
     "DECISION_ACTIONS",
     "DECISION_OUTCOMES",
+    "EXCEPTION_KINDS",
+    "EXCEPTION_STATUSES",
     "OPEN_STATUSES",
     "PRIORITY_ORDER",
+    "AlreadyResolvedError",
     "ApiKey",
+    "ApiPredictionWrite",
     "IdempotencyRecord",
     "PredictionContext",
     "claim_next",
@@ -79,6 +83,7 @@ __all__ = [
     "record_decision",
     "record_prediction_audit",
     "revoke_api_key",
+    "save_api_prediction_writes",
     "save_api_predictions",
     "start_job",
     "update_job_progress",
@@ -104,6 +109,27 @@ DECISION_OUTCOMES = ("recovered", "resubmitted", "written_off")
 # Status an exception gets after a decision: resolved with an outcome, reviewed without one.
 DECIDED_STATUS = "reviewed"
 RESOLVED_STATUS = "resolved"
+# Status a resolved exception passes through when a decision reopens it; the audit trail shows it.
+REOPENED_STATUS = "in_review"
+# Every status the store gives an exception: ``open`` when detected, ``in_review`` or
+# ``auto_routed`` by a prediction, ``assigned`` by a claim, ``reviewed`` or ``resolved`` by a decision.
+EXCEPTION_STATUSES = ("open", "in_review", "auto_routed", "assigned", DECIDED_STATUS, RESOLVED_STATUS)
+# Every kind of exception the detectors produce: claim validation (workflow.exceptions), payment
+# matching and reconciliation (workflow.exceptions, workflow.remittance), invoice matching and
+# invoice extraction (workflow.invoices). A test scans those modules for kinds missing here.
+EXCEPTION_KINDS = (
+    "validation",
+    "denial",
+    "zero_paid",
+    "unmatched_payment",
+    "ambiguous_match",
+    "underpayment",
+    "duplicate_remittance",
+    "remittance_imbalance",
+    "reversal",
+    "invoice_mismatch",
+    "extraction",
+)
 
 # CLP02 claim status code 4: the payer denied the claim.
 DENIED_CLAIM_STATUS = "4"
@@ -112,8 +138,10 @@ DENIED_CLAIM_STATUS = "4"
 # Predictions made outside the API have no context row, so their QA flag is read from the reason.
 QA_SAMPLE_REASON = "quality-assurance sample of automatic routing"
 
-# KPI names another stage records per run with Store.record_kpis; the API reports the latest.
-RUN_KPI_NAMES = ("first_pass_validation_rate", "auto_posting_rate", "reconciliation_variance")
+# Run KPIs that are amounts of money. Store.record_kpis keeps every KPI as a float, so these are
+# read back as Decimal rounded to the cent.
+MONEY_RUN_KPIS = ("reconciliation_posting_variance", "reconciliation_imbalance_total")
+CENT = Decimal("0.01")
 
 
 # API keys ------------------------------------------------------------------------------------
@@ -231,6 +259,16 @@ class PredictionContext:
     heads: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class ApiPredictionWrite:
+    """What one API request stores: its exceptions, predictions, their contexts and the caller."""
+
+    predictions: Sequence[PredictionRecord]
+    contexts: Sequence[PredictionContext]
+    new_exceptions: Sequence[ExceptionRecord]
+    actor: str
+
+
 def save_api_predictions(
     store: Store,
     predictions: Sequence[PredictionRecord],
@@ -243,61 +281,65 @@ def save_api_predictions(
 
     ``new_exceptions`` that are stored already are left as they are. Each prediction routes its
     exception as :meth:`Store.add_predictions` does. Returns the ids of the exceptions inserted.
-    """
-    from workflow.store.store import _audit_event, _stored_ids
 
+    A batch costs one SELECT and one INSERT per table (exceptions, predictions, audit events,
+    contexts), plus one UPDATE when predictions move exceptions that were stored before. A new
+    exception is inserted with the status and queue its prediction routes it to, and gets its
+    ``created`` and ``routed`` audit events, as if it had been inserted and then routed.
+    """
+    write = ApiPredictionWrite(predictions=predictions, contexts=contexts, new_exceptions=new_exceptions, actor=actor)
+    return save_api_prediction_writes(store, [write])[0]
+
+
+def save_api_prediction_writes(store: Store, writes: Sequence[ApiPredictionWrite]) -> list[list[str]]:
+    """Store several requests' writes in one transaction, in order, as :func:`save_api_predictions` each.
+
+    One commit covers them all, which is what a concurrent API saves: on SQLite a commit waits for
+    the disk. A failure rolls every write back. Returns the ids of the exceptions each write inserted.
+    """
     now = utc_now()
     with store._transaction("save API predictions") as session:
-        inserted: list[str] = []
-        if new_exceptions:
-            stored = _stored_ids(session, ExceptionRow.exception_id, [e.exception_id for e in new_exceptions])
-            fresh = {e.exception_id: e for e in new_exceptions if e.exception_id not in stored}
-            if fresh:
-                session.execute(insert(ExceptionRow), [exception_values(e, None, now) for e in fresh.values()])
-                events = [
-                    _audit_event(
-                        entity_id=exception_id,
-                        action="created",
-                        actor=actor,
-                        at=now,
-                        details={"kind": e.kind, "code": e.code, "status": e.status, "source": "api"},
-                    )
-                    for exception_id, e in fresh.items()
-                ]
-                session.execute(insert(AuditEventRow), events)
-                inserted = list(fresh)
-
-        _apply_predictions_in_bulk(session, predictions)
-        if contexts:
-            session.execute(
-                insert(PredictionContextRow),
-                [
-                    {
-                        "prediction_id": context.prediction_id,
-                        "request_id": context.request_id,
-                        "actor": context.actor,
-                        "mlflow_run_id": context.mlflow_run_id,
-                        "qa_sample": context.qa_sample,
-                        "heads": context.heads,
-                    }
-                    for context in contexts
-                ],
-            )
-    return inserted
+        return [_save_write(session, write, now) for write in writes]
 
 
-def _apply_predictions_in_bulk(session: Session, predictions: Sequence[PredictionRecord]) -> None:
-    """Insert predictions and route their exceptions as ``Store.add_predictions`` does, in bulk statements.
+def _save_write(session: Session, write: ApiPredictionWrite, now: dt.datetime) -> list[str]:
+    predictions, contexts, new_exceptions = write.predictions, write.contexts, write.new_exceptions
+    wanted = [e.exception_id for e in new_exceptions] + [p.exception_id for p in predictions]
+    state = _exception_states(session, list(dict.fromkeys(wanted)))
+    fresh = {e.exception_id: e for e in new_exceptions if e.exception_id not in state}
+    # Fresh exceptions start as their records say; routing below moves them like stored ones.
+    state.update({exception_id: (e.status, None) for exception_id, e in fresh.items()})
+    missing = [p.exception_id for p in predictions if p.exception_id not in state]
+    if missing:
+        raise StoreError(
+            f"{len(missing)} predictions name exceptions that are not stored (first: {missing[0]}): "
+            "add the exceptions first"
+        )
 
-    The rules are the store's: an ``auto`` route sets ``auto_routed``, any other route
-    ``in_review``; statuses a person set stay; each change writes a ``routed`` audit event with
-    the model as actor. One INSERT, one UPDATE and one audit INSERT cover the whole batch.
-    """
-    from workflow.store.store import AUTO_ROUTE, MODEL_MANAGED_STATUSES, _audit_event
+    created_events = [_created_event(exception_id, e, actor=write.actor, at=now) for exception_id, e in fresh.items()]
+    moves, routed_events = _route_moves(predictions, state, at=now)
 
-    if not predictions:
-        return
-    exception_ids = list(dict.fromkeys(prediction.exception_id for prediction in predictions))
+    if fresh:
+        rows = [exception_values(e, None, now) for e in fresh.values()]
+        for row in rows:
+            status, queue = state[row["exception_id"]]
+            row.update(status=status, queue=queue)
+        session.execute(ExceptionRow.__table__.insert(), rows)
+    if predictions:
+        session.execute(PredictionRow.__table__.insert(), [prediction_values(p) for p in predictions])
+    updates = [values for exception_id, values in moves.items() if exception_id not in fresh]
+    if updates:
+        session.execute(update(ExceptionRow), updates)
+    events = created_events + routed_events
+    if events:
+        session.execute(AuditEventRow.__table__.insert(), events)
+    if contexts:
+        session.execute(PredictionContextRow.__table__.insert(), [_context_values(c) for c in contexts])
+    return list(fresh)
+
+
+def _exception_states(session: Session, exception_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Return the status and queue of each stored exception among ``exception_ids``."""
     state: dict[str, tuple[str, str | None]] = {}
     for chunk in _chunks(exception_ids):
         rows = session.execute(
@@ -306,17 +348,31 @@ def _apply_predictions_in_bulk(session: Session, predictions: Sequence[Predictio
             )
         )
         state.update({exception_id: (status, queue) for exception_id, status, queue in rows})
-    missing = [exception_id for exception_id in exception_ids if exception_id not in state]
-    if missing:
-        raise StoreError(
-            f"{len(missing)} predictions name exceptions that are not stored (first: {missing[0]}): "
-            "add the exceptions first"
-        )
+    return state
 
-    session.execute(insert(PredictionRow), [prediction_values(prediction) for prediction in predictions])
 
-    now = utc_now()
-    changes: dict[str, dict[str, Any]] = {}
+def _created_event(exception_id: str, exception: ExceptionRecord, *, actor: str, at: dt.datetime) -> dict[str, Any]:
+    from workflow.store.store import _audit_event
+
+    return _audit_event(
+        entity_id=exception_id, action="created", actor=actor, at=at,
+        details={"kind": exception.kind, "code": exception.code, "status": exception.status, "source": "api"},
+    )
+
+
+def _route_moves(
+    predictions: Sequence[PredictionRecord], state: dict[str, tuple[str, str | None]], *, at: dt.datetime
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Apply each prediction's route to ``state`` as ``Store.add_predictions`` does.
+
+    The rules are the store's: an ``auto`` route sets ``auto_routed``, any other route
+    ``in_review``; statuses a person set stay; each change makes a ``routed`` audit event with
+    the model as actor. Returns the new status, queue and update time of each moved exception
+    and the audit events, in prediction order.
+    """
+    from workflow.store.store import AUTO_ROUTE, MODEL_MANAGED_STATUSES, _audit_event
+
+    moves: dict[str, dict[str, Any]] = {}
     events = []
     for prediction in predictions:
         status, queue = state[prediction.exception_id]
@@ -324,8 +380,8 @@ def _apply_predictions_in_bulk(session: Session, predictions: Sequence[Predictio
         if status not in MODEL_MANAGED_STATUSES or (status, queue) == (new_status, prediction.queue):
             continue
         state[prediction.exception_id] = (new_status, prediction.queue)
-        changes[prediction.exception_id] = {
-            "exception_id": prediction.exception_id, "status": new_status, "queue": prediction.queue, "updated_at": now,
+        moves[prediction.exception_id] = {
+            "exception_id": prediction.exception_id, "status": new_status, "queue": prediction.queue, "updated_at": at,
         }
         details = {
             "prediction_id": prediction.prediction_id,
@@ -337,11 +393,20 @@ def _apply_predictions_in_bulk(session: Session, predictions: Sequence[Predictio
         }
         events.append(_audit_event(
             entity_id=prediction.exception_id, action="routed",
-            actor=f"{prediction.model_name}@{prediction.model_version}", at=now, details=details,
+            actor=f"{prediction.model_name}@{prediction.model_version}", at=at, details=details,
         ))
-    if changes:
-        session.execute(update(ExceptionRow), list(changes.values()))
-        session.execute(insert(AuditEventRow), events)
+    return moves, events
+
+
+def _context_values(context: PredictionContext) -> dict[str, Any]:
+    return {
+        "prediction_id": context.prediction_id,
+        "request_id": context.request_id,
+        "actor": context.actor,
+        "mlflow_run_id": context.mlflow_run_id,
+        "qa_sample": context.qa_sample,
+        "heads": context.heads,
+    }
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -525,6 +590,10 @@ def queue_stats(store: Store, *, sla_hours: float, now: dt.datetime | None = Non
 # Decisions -----------------------------------------------------------------------------------
 
 
+class AlreadyResolvedError(Exception):
+    """A decision was sent for a resolved exception without ``reopen``, which would replace its outcome."""
+
+
 def record_decision(
     store: Store,
     *,
@@ -536,13 +605,19 @@ def record_decision(
     resolution: str | None = None,
     outcome: str | None = None,
     amount_recovered: Decimal | None = None,
+    reopen: bool = False,
 ) -> dict[str, Any] | None:
     """Record a reviewer's accept or override of the latest prediction, and the outcome if any.
 
     ``accept`` takes the labels of the latest prediction; ``override`` takes the given labels and
     the prediction's for any left out. The exception becomes ``resolved`` with an outcome and
-    ``reviewed`` without one, and an audit event records the decision. Returns the decision, or
-    None when the exception does not exist. Raises ValueError when ``accept`` has no prediction
+    ``reviewed`` without one, and a ``decided`` audit event records the decision. A ``reviewed``
+    exception takes further decisions, and the latest one is its training label. A ``resolved``
+    exception takes one only with ``reopen``, which first writes a ``reopened`` audit event;
+    ``reopen`` changes nothing on an exception that is not resolved.
+
+    Returns the decision, or None when the exception does not exist. Raises AlreadyResolvedError
+    for a resolved exception without ``reopen``, and ValueError when ``accept`` has no prediction
     to accept or ``override`` leaves the type unknown.
     """
     from workflow.store.store import _audit_event
@@ -554,9 +629,21 @@ def record_decision(
 
     now = utc_now()
     with store._transaction(f"record decision on exception {exception_id}") as session:
-        exception = session.get(ExceptionRow, exception_id)
+        # On PostgreSQL the row lock makes a concurrent decision on the same exception wait, so
+        # it reads the status this one sets. SQLite takes no lock here, which _set_decided_status covers.
+        exception = session.get(ExceptionRow, exception_id, with_for_update=True)
         if exception is None:
             return None
+        events = []
+        from_status = exception.status
+        if exception.status == RESOLVED_STATUS:
+            if not reopen:
+                raise AlreadyResolvedError(f"exception {exception_id} is resolved; send reopen to decide again")
+            events.append(_reopened_event(session, exception_id, decided_by=decided_by, at=now))
+            from_status = REOPENED_STATUS
+        new_status = RESOLVED_STATUS if outcome is not None else DECIDED_STATUS
+        _set_decided_status(session, exception_id, new_status, reopening=exception.status == RESOLVED_STATUS, at=now)
+
         latest = session.scalar(
             select(PredictionRow)
             .where(PredictionRow.exception_id == exception_id)
@@ -586,23 +673,50 @@ def record_decision(
         }
         session.execute(insert(DecisionRow), [decision])
 
-        new_status = RESOLVED_STATUS if outcome is not None else DECIDED_STATUS
         details = {
             "decision_id": decision["decision_id"],
             "action": action,
-            "from_status": exception.status,
+            "from_status": from_status,
             "to_status": new_status,
             "outcome": outcome,
         }
-        exception.status = new_status
-        exception.updated_at = now
-        session.flush()
-        session.execute(
-            insert(AuditEventRow),
-            [_audit_event(entity_id=exception_id, action="decided", actor=decided_by, at=now, details=details)],
-        )
+        events.append(_audit_event(entity_id=exception_id, action="decided", actor=decided_by, at=now, details=details))
+        session.execute(insert(AuditEventRow), events)
     logger.info("decision %s recorded on exception %s", decision["decision_id"], exception_id)
     return decision
+
+
+def _set_decided_status(session: Session, exception_id: str, status: str, *, reopening: bool, at: dt.datetime) -> None:
+    """Set the status a decision gives, unless another decision resolved the exception meanwhile.
+
+    The status condition is in the UPDATE itself because SQLite reads outside the write
+    transaction: the SELECT before may be stale, but the UPDATE sees the committed row.
+    """
+    resolved = ExceptionRow.status == RESOLVED_STATUS
+    result = session.execute(
+        update(ExceptionRow)
+        .where(ExceptionRow.exception_id == exception_id, resolved if reopening else ~resolved)
+        .values(status=status, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise AlreadyResolvedError(f"exception {exception_id} was resolved by a concurrent decision")
+
+
+def _reopened_event(session: Session, exception_id: str, *, decided_by: str, at: dt.datetime) -> dict[str, Any]:
+    """Build the ``reopened`` audit event of a resolved exception, naming the decision that resolved it."""
+    from workflow.store.store import _audit_event
+
+    previous = session.scalar(
+        select(DecisionRow).where(DecisionRow.exception_id == exception_id).order_by(DecisionRow.id.desc()).limit(1)
+    )
+    details = {
+        "from_status": RESOLVED_STATUS,
+        "to_status": REOPENED_STATUS,
+        "previous_decision_id": previous.decision_id if previous is not None else None,
+        "previous_outcome": previous.outcome if previous is not None else None,
+    }
+    return _audit_event(entity_id=exception_id, action="reopened", actor=decided_by, at=at, details=details)
 
 
 def _decided_labels(
@@ -826,7 +940,9 @@ def compute_kpis(store: Store, *, sla_hours: float) -> dict[str, Any]:
     (share of decisions that override), QA precision (decided QA-sampled items whose reviewer
     kept the model's type) and denial rate by payer (share of claim payments with status 4).
     The first-pass validation rate, auto-posting rate and reconciliation variance are the latest
-    values recorded by runs with Store.record_kpis.
+    values recorded by runs with Store.record_kpis. The variance is ``posting_variance`` (the
+    BPR total minus the cash posted) and ``imbalance_total`` (the sum of the absolute differences
+    of remittances that do not balance), each a Decimal, or None when no run recorded either.
     """
     with store._sessions() as session:
         latest_route = _latest_prediction_value(PredictionRow.route)
@@ -857,18 +973,35 @@ def compute_kpis(store: Store, *, sla_hours: float) -> dict[str, Any]:
         "qa_precision": _share(sum(kept == model for kept, model in qa_decided), len(qa_decided)),
         "qa_decided": len(qa_decided),
         "auto_posting_rate": run_kpis.get("auto_posting_rate"),
-        "reconciliation_variance": run_kpis.get("reconciliation_variance"),
+        "reconciliation_variance": _reconciliation_variance(run_kpis),
         "denial_rate_by_payer": _denial_rates(payments),
         "latest_run_kpis": run_kpis,
     }
 
 
-def _latest_run_kpis(session: Session) -> dict[str, float]:
+def _latest_run_kpis(session: Session) -> dict[str, float | Decimal]:
+    """Return the newest recorded value of each run KPI; money KPIs are Decimal, the rest float."""
     newest = (
         select(KpiSnapshotRow.name, func.max(KpiSnapshotRow.id).label("id")).group_by(KpiSnapshotRow.name).subquery()
     )
     rows = session.execute(select(KpiSnapshotRow.name, KpiSnapshotRow.value).join(newest, newest.c.id == KpiSnapshotRow.id))
-    return {name: value for name, value in rows}
+    return {name: _money(value) if name in MONEY_RUN_KPIS else value for name, value in rows}
+
+
+def _money(value: float) -> Decimal:
+    # repr() of a float is the shortest text that reads back as the same float, so 3049.44 stays
+    # 3049.44 instead of becoming the binary expansion 3049.44000000000005456968210637569427490234375.
+    return Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _reconciliation_variance(run_kpis: dict[str, Any]) -> dict[str, Decimal | None] | None:
+    variance = {
+        "posting_variance": run_kpis.get("reconciliation_posting_variance"),
+        "imbalance_total": run_kpis.get("reconciliation_imbalance_total"),
+    }
+    if all(value is None for value in variance.values()):
+        return None
+    return variance
 
 
 def _denial_rates(payments: Sequence[Any]) -> dict[str, float]:

@@ -102,8 +102,8 @@ class ClaimPaymentMatch:
 def open_store(url: str) -> Store:
     """Open the database at ``url``, migrate it to the newest schema and return a :class:`Store`.
 
-    For SQLite the database file's folder is created if missing. Raises StoreError when the
-    URL is invalid or the database cannot be reached or migrated.
+    For SQLite the database file's folder must exist. Raises StoreError when the URL is invalid,
+    names another database than SQLite or PostgreSQL, or the database cannot be reached or migrated.
     """
     engine = create_store_engine(url)
     try:

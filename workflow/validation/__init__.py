@@ -17,6 +17,7 @@ from workflow.validation.engine import (
     Override,
     Rule,
     RuleSet,
+    clean_claim_rate,
     first_pass_rate,
     load_rule_set,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "RuleViolation",
     "check",
     "claim_fingerprint",
+    "clean_claim_rate",
     "first_pass_rate",
     "load_rule_set",
 ]

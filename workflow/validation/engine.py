@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -225,12 +225,25 @@ class RuleSet:
         claim has no received date). ``history`` contains earlier claims for the duplicate rule. It
         is not changed, but claims earlier in ``claims`` count as history for later ones.
         """
+        return [finding for _, findings in self.validate_each(claims, as_of=as_of, history=history) for finding in findings]
+
+    def validate_each(
+        self,
+        claims: Iterable[Claim],
+        *,
+        as_of: dt.date,
+        history: ClaimHistory | None = None,
+    ) -> list[tuple[Claim, list[Finding]]]:
+        """Run every rule over each claim and return each claim with its own findings, in order.
+
+        Use this to count clean claims: two claims that share a claim id stay two claims here.
+        """
         seen = history.copy() if history is not None else ClaimHistory()
-        findings: list[Finding] = []
+        outcomes: list[tuple[Claim, list[Finding]]] = []
         for claim in claims:
-            findings.extend(self.validate_claim(claim, as_of=as_of, history=seen))
+            outcomes.append((claim, self.validate_claim(claim, as_of=as_of, history=seen)))
             seen.add(claim)
-        return findings
+        return outcomes
 
     def validate_claim(self, claim: Claim, *, as_of: dt.date, history: ClaimHistory) -> list[Finding]:
         """Run every rule in force over one claim; ``history`` is read, never changed."""
@@ -344,6 +357,17 @@ def _describe_errors(error: ValidationError, raw: Any) -> str:
                 location[1] = f"id={rules[location[1]].get('id')!r}"
         lines.append(f"  {'.'.join(str(part) for part in location)}: {item['msg']}")
     return "\n".join(lines)
+
+
+def clean_claim_rate(outcomes: Sequence[tuple[Claim, Sequence[Finding]]]) -> float:
+    """Return the share of claims without an error finding, counting each claim record once.
+
+    With no claims the rate is 1.0.
+    """
+    if not outcomes:
+        return 1.0
+    clean = sum(1 for _, findings in outcomes if not any(f.severity == Severity.ERROR for f in findings))
+    return clean / len(outcomes)
 
 
 def first_pass_rate(claims_count: int, findings: Iterable[Finding]) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
@@ -14,19 +14,35 @@ from serving.api.requests import DecisionRequest
 from serving.api.schemas import DecisionResponse, ExceptionDetail, ExceptionSummary, Page, Problem
 from serving.api.security import AnyRole, ReviewerOrAdmin
 from workflow.store import Store
-from workflow.store.governance import exception_decisions, list_exceptions as list_exception_page, record_decision
+from workflow.store.governance import (
+    EXCEPTION_KINDS,
+    EXCEPTION_STATUSES,
+    AlreadyResolvedError,
+    exception_decisions,
+    list_exceptions as list_exception_page,
+    record_decision,
+)
+from workflow.taxonomy import EXCEPTION_TYPES
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
 
 MAX_PAGE_SIZE = 500
 # Filter values are ids and codes, and no stored id or code is longer than 80 characters.
 FilterText = Annotated[str | None, Query(min_length=1, max_length=80, pattern=NO_NUL)]
+# Filters with a closed set of values reject a typo with 422 and the allowed values, where a free
+# text filter would return an empty page. Literal[tuple] is Literal of each item.
+# NOTE: POST /v1/triage stores any kind a client sends; exceptions of another kind are listed
+# without the kind filter.
+KindFilter = Annotated[
+    Literal[EXCEPTION_KINDS] | None, Query(description="How the exception was detected.")  # type: ignore[valid-type]
+]
+StatusFilter = Annotated[
+    Literal[EXCEPTION_STATUSES] | None, Query(description="The exception's status.")  # type: ignore[valid-type]
+]
 PredictedTypeFilter = Annotated[
-    str | None, Query(min_length=1, max_length=64, pattern=NO_NUL, description="Type of the latest prediction.")
+    Literal[EXCEPTION_TYPES] | None, Query(description="Type of the latest prediction.")  # type: ignore[valid-type]
 ]
-RouteFilter = Annotated[
-    str | None, Query(min_length=1, max_length=32, pattern=NO_NUL, description="Route of the latest prediction (auto or review).")
-]
+RouteFilter = Annotated[Literal["auto", "review"] | None, Query(description="Route of the latest prediction.")]
 AmountFilter = Annotated[Decimal | None, Query(ge=0, max_digits=14, decimal_places=2)]
 AgeFilter = Annotated[int | None, Query(ge=0, le=36500)]
 ExceptionId = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL)]
@@ -38,6 +54,13 @@ AUTH_RESPONSES = {
 PROBLEM_RESPONSES = {422: {"model": Problem, "description": "A parameter is invalid."}, **AUTH_RESPONSES}
 NOT_FOUND = {404: {"model": Problem, "description": "No exception has this id."}}
 NOT_FOUND_DETAIL = "No exception has the requested id. List exceptions with GET /v1/exceptions to find one."
+ALREADY_RESOLVED = {
+    409: {"model": Problem, "description": "The exception is resolved and the decision does not set reopen."}
+}
+ALREADY_RESOLVED_DETAIL = (
+    "The exception is already resolved, and a second decision would replace its outcome. Send the "
+    "decision again with \"reopen\": true to reopen the exception and record it, or leave the exception as it is."
+)
 
 # Fields of the stored evidence that the detail also shows at the top level, in the shape
 # POST /v1/triage reads.
@@ -49,8 +72,8 @@ EVIDENCE_FIELDS = ("group_codes", "carc_codes", "rarc_codes", "procedure_codes",
 def list_exceptions(
     _caller: AnyRole,
     store: StoreDep,
-    kind: FilterText = None,
-    status: FilterText = None,
+    kind: KindFilter = None,
+    status: StatusFilter = None,
     payer_id: FilterText = None,
     predicted_type: PredictedTypeFilter = None,
     route: RouteFilter = None,
@@ -112,7 +135,7 @@ def exception_detail(store: Store, exception_id: str) -> ExceptionDetail | None:
     "/{exception_id}/decision",
     response_model=DecisionResponse,
     status_code=201,
-    responses={**NOT_FOUND, **PROBLEM_RESPONSES},
+    responses={**NOT_FOUND, **ALREADY_RESOLVED, **PROBLEM_RESPONSES},
 )
 def decide(
     request: Request, caller: ReviewerOrAdmin, store: StoreDep, exception_id: ExceptionId, body: DecisionRequest
@@ -120,7 +143,9 @@ def decide(
     """Record a reviewer's accept or override of the latest prediction, and the outcome when resolved.
 
     Each decision becomes a training label (see `Store.labelled_exceptions`). With an outcome the
-    exception becomes `resolved`, without one `reviewed`.
+    exception becomes `resolved`, without one `reviewed`. A `reviewed` exception takes further
+    decisions, and the latest is its label. A decision on a `resolved` exception is rejected with
+    409 unless it sets `reopen`, which records a `reopened` audit event before the decision.
     """
     _check_labels(request, body)
     try:
@@ -134,7 +159,10 @@ def decide(
             resolution=body.resolution,
             outcome=body.outcome,
             amount_recovered=body.amount_recovered,
+            reopen=body.reopen,
         )
+    except AlreadyResolvedError:
+        raise HTTPException(409, detail=ALREADY_RESOLVED_DETAIL) from None
     except ValueError as error:
         raise HTTPException(422, detail=str(error)) from None
     if decision is None:

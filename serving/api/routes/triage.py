@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections import Counter
 from collections.abc import Sequence
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from anyio import CapacityLimiter, Lock, to_thread
+from anyio.lowlevel import RunVar
+from fastapi import APIRouter, Body, Request, Response
 
-from serving.api.deps import ModelDep, RequestIdDep, StoreDep
+from serving.api.deps import get_model, get_request_id, get_store
+from serving.api.metrics import ApiMetrics
 from serving.api.requests import ExceptionIn, TriageBatch, TriageBody
 from serving.api.schemas import ContributionOut, HeadResult, ModelRef, Problem, RouteOut, TriageResponse, TriageResult
 from serving.api.security import WorkflowOrAdmin
 from serving.model import HeadPrediction, TriageModel
+from serving.routing import RoutingPolicy
 from serving.triage import TriageOutcome, triage_batch
-from workflow.store.governance import PredictionContext, save_api_predictions
+from workflow.records import ExceptionRecord, PredictionRecord
+from workflow.store import Store
+from workflow.store.governance import ApiPredictionWrite, PredictionContext, save_api_prediction_writes
 
 __all__ = ["head_result", "model_ref", "router", "triage_result"]
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1", tags=["triage"])
+
+# Threads that predict and render at once: one, because the work holds the GIL nearly throughout.
+COMPUTE_THREADS = 1
+# Responses with at most this many results are serialized on the event loop.
+INLINE_RENDER_RESULTS = 8
 
 AUTH_RESPONSES = {
     401: {"model": Problem, "description": "The API key is missing, unknown or revoked."},
@@ -35,50 +49,170 @@ TRIAGE_RESPONSES = {
 
 
 @router.post("/triage", response_model=TriageResponse, responses=TRIAGE_RESPONSES)
-def triage(
+async def triage(
     request: Request,
     caller: WorkflowOrAdmin,
-    store: StoreDep,
-    model: ModelDep,
-    request_id: RequestIdDep,
     body: Annotated[TriageBody, Body(description="One exception, or {\"exceptions\": [...]} with up to 1,000.")],
-) -> TriageResponse:
+) -> Response:
     """Predict type, priority and resolution, explain each predicted class, route, and store the predictions.
 
     An exception that is not in the store yet is stored from the request body (with a `created`
     audit event naming the caller), so every prediction has its exception. A stored exception is
     left as it is and gets the new prediction.
     """
+    store = get_store(request)
+    model = get_model(request)
+    request_id = get_request_id(request)
     exceptions: Sequence[ExceptionIn] = body.exceptions if isinstance(body, TriageBatch) else [body]
+    actor = f"api:{caller.name}"
+    stages = _stages(request.app, store)
+
+    # The work runs in worker threads, so the event loop keeps reading requests. Prediction admits
+    # one request at a time in arrival order, because more threads would only take turns at the
+    # GIL. Writes go through one writer: SQLite writers that collide wait on the database lock
+    # with growing sleeps, and requests that queue for the writer share a commit.
+    prepared = await to_thread.run_sync(
+        functools.partial(_predict, exceptions, model, request.app.state.policy, request_id=request_id, actor=actor),
+        limiter=stages.compute,
+    )
+    created = await stages.writer.save(ApiPredictionWrite(
+        predictions=prepared.predictions, contexts=prepared.contexts,
+        new_exceptions=prepared.new_exceptions, actor=actor,
+    ))
+    _count_routes(request.app.state.metrics, prepared.outcomes)
+    logger.info("request %s triaged %d exceptions (%d new)", request_id, len(prepared.outcomes), len(created))
+    render = functools.partial(_render, prepared.outcomes, model, request_id=request_id, created=set(created))
+    # A few results serialize in less time than a trip to a worker thread takes.
+    if len(prepared.outcomes) <= INLINE_RENDER_RESULTS:
+        content = render()
+    else:
+        content = await to_thread.run_sync(render, limiter=stages.compute)
+    return Response(content=content, media_type="application/json")
+
+
+class _PendingWrite:
+    __slots__ = ("done", "error", "result", "write")
+
+    def __init__(self, write: ApiPredictionWrite) -> None:
+        self.write = write
+        self.done = False
+        self.result: list[str] = []
+        self.error: BaseException | None = None
+
+
+class GroupWriter:
+    """Store the writes of concurrent requests together, one transaction and one commit per group.
+
+    A request appends its write and waits for the lock. The request that gets the lock writes
+    every pending write in one transaction in a worker thread, so requests that arrived during
+    the previous commit share the next one. When a group fails, each of its writes is retried alone,
+    so a request gets its own result or its own error, as if it had written by itself.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: list[_PendingWrite] = []
+        self.lock = Lock()
+
+    async def save(self, write: ApiPredictionWrite) -> list[str]:
+        """Store ``write`` and return the ids of the exceptions it inserted, or raise its own error."""
+        entry = _PendingWrite(write)
+        self.pending.append(entry)
+        async with self.lock:
+            if not entry.done:
+                group, self.pending = self.pending, []
+                await to_thread.run_sync(self._write_group, group)
+        if entry.error is not None:
+            raise entry.error
+        return entry.result
+
+    def _write_group(self, group: list[_PendingWrite]) -> None:
+        try:
+            results = save_api_prediction_writes(self.store, [entry.write for entry in group])
+        except Exception as error:
+            if len(group) == 1:
+                _finish(group[0], error=error)
+                return
+            logger.warning("a group of %d prediction writes failed, so each is retried alone: %s", len(group), error)
+            for entry in group:
+                try:
+                    _finish(entry, result=save_api_prediction_writes(self.store, [entry.write])[0])
+                except Exception as single_error:
+                    _finish(entry, error=single_error)
+            return
+        for entry, result in zip(group, results, strict=True):
+            _finish(entry, result=result)
+
+
+def _finish(entry: _PendingWrite, *, result: list[str] | None = None, error: BaseException | None = None) -> None:
+    entry.result = result or []
+    entry.error = error
+    entry.done = True
+
+
+@dataclass(frozen=True)
+class _Stages:
+    compute: CapacityLimiter
+    writer: GroupWriter
+
+
+# Limiters belong to one event loop, and tests run one application in several loops in turn, so
+# they are kept per loop and per application.
+_STAGES: RunVar[dict[int, _Stages]] = RunVar("triage_stages")
+
+
+def _stages(app: Any, store: Store) -> _Stages:
+    try:
+        by_app = _STAGES.get()
+    except LookupError:
+        by_app = {}
+        _STAGES.set(by_app)
+    stages = by_app.get(id(app))
+    if stages is None:
+        stages = _Stages(compute=CapacityLimiter(COMPUTE_THREADS), writer=GroupWriter(store))
+        by_app[id(app)] = stages
+    return stages
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    outcomes: list[TriageOutcome]
+    predictions: list[PredictionRecord]
+    contexts: list[PredictionContext]
+    new_exceptions: list[ExceptionRecord]
+
+
+def _predict(
+    exceptions: Sequence[ExceptionIn], model: TriageModel, policy: RoutingPolicy, *, request_id: str, actor: str
+) -> _Prepared:
     payloads = [exception.to_payload() for exception in exceptions]
     # NOTE: history features here count the bundle's snapshot plus the request's batch; `triage run`
     # also counts the stored exceptions since the bundle was built (serving.run.store_history).
-    outcomes = triage_batch(payloads, model, policy=request.app.state.policy)
-
-    actor = f"api:{caller.name}"
-    contexts = [_context(outcome, request_id=request_id, actor=actor, model=model) for outcome in outcomes]
-    created = save_api_predictions(
-        store,
-        [outcome.prediction for outcome in outcomes],
-        contexts,
+    outcomes = triage_batch(payloads, model, policy=policy)
+    return _Prepared(
+        outcomes=outcomes,
+        predictions=[outcome.prediction for outcome in outcomes],
+        contexts=[_context(outcome, request_id=request_id, actor=actor, model=model) for outcome in outcomes],
         new_exceptions=[exception.to_record() for exception in exceptions],
-        actor=actor,
     )
 
-    metrics = request.app.state.metrics
-    for route in ("auto", "review"):
-        count = sum(1 for outcome in outcomes if outcome.decision.route == route)
-        if count:
-            metrics.count_predictions(route, count)
-    logger.info("request %s triaged %d exceptions (%d new)", request_id, len(outcomes), len(created))
 
-    created_ids = set(created)
-    return TriageResponse(
+def _count_routes(metrics: ApiMetrics, outcomes: Sequence[TriageOutcome]) -> None:
+    counts = Counter(outcome.decision.route for outcome in outcomes)
+    for route in ("auto", "review"):
+        if counts[route]:
+            metrics.count_predictions(route, counts[route])
+
+
+def _render(outcomes: Sequence[TriageOutcome], model: TriageModel, *, request_id: str, created: set[str]) -> bytes:
+    """Serialize the response to JSON as FastAPI does for ``response_model=TriageResponse``."""
+    response = TriageResponse(
         request_id=request_id,
         model=model_ref(model),
-        results=[triage_result(outcome, model, exception_created=outcome.prediction.exception_id in created_ids)
+        results=[triage_result(outcome, model, exception_created=outcome.prediction.exception_id in created)
                  for outcome in outcomes],
     )
+    return response.model_dump_json(by_alias=True).encode("utf-8")
 
 
 def _context(outcome: TriageOutcome, *, request_id: str, actor: str, model: TriageModel) -> PredictionContext:

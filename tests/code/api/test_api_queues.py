@@ -63,7 +63,7 @@ def test_claim_returns_exception_detail(queued) -> None:
 
 
 def test_empty_queue_gives_no_content(queued) -> None:
-    response = queued.post("/v1/queues/nothing-here/claim", role="reviewer")
+    response = queued.post("/v1/queues/auto.timely_filing/claim", role="reviewer")
 
     assert response.status_code == 204
 

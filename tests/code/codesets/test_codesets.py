@@ -199,3 +199,27 @@ def test_demographic_edits_cover_ranges() -> None:
     assert [edit.sex for edit in demographic_edits_for("O9A.11")] == ["F"]
     assert [edit.max_age_years for edit in demographic_edits_for("P07.10")] == [0]
     assert demographic_edits_for("E119") == []
+
+
+def test_remark_list_rejected_as_carc(tmp_path):
+    from features.codesets import import_official_codes
+    from workflow.errors import CsvError
+
+    remarks = tmp_path / "remarks.csv"
+    remarks.write_text("code,description\nN290,fake remark\nM15,fake remark\nMA130,fake remark\n", encoding="utf-8")
+
+    with pytest.raises(CsvError, match="--kind rarc"):
+        import_official_codes(remarks, "carc", target_dir=tmp_path / "overlay")
+
+
+def test_imported_list_does_not_change_feature_category(tmp_path, monkeypatch):
+    from features.codesets import import_official_codes, shipped_carc_category
+
+    official = tmp_path / "carc.csv"
+    official.write_text("code,description\n45,fake text\n999,fake unmapped code\n", encoding="utf-8")
+    monkeypatch.setenv("TRIAGE_CODESETS_DIR", str(tmp_path / "overlay"))
+    before = (shipped_carc_category("45"), shipped_carc_category("999"))
+    import_official_codes(official, "carc", target_dir=tmp_path / "overlay")
+
+    assert (shipped_carc_category("45"), shipped_carc_category("999")) == before
+    assert shipped_carc_category("999") is None

@@ -78,13 +78,18 @@ def test_downgrade_to_base_drops_tables(store: Store) -> None:
     assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
 
 
-def test_sqlite_store_creates_missing_folder(tmp_path: Path) -> None:
+def test_sqlite_store_rejects_missing_folder(tmp_path: Path) -> None:
     database = tmp_path / "new" / "nested" / "triage.db"
 
-    with open_store(f"sqlite:///{database}"):
-        pass
+    with pytest.raises(StoreError, match="does not exist"):
+        open_store(f"sqlite:///{database}")
 
-    assert database.is_file()
+    assert not database.parent.exists()
+
+
+def test_unsupported_database_is_rejected() -> None:
+    with pytest.raises(StoreError, match="unsupported database 'mysql'"):
+        open_store("mysql://127.0.0.1/triage")
 
 
 def test_sqlite_store_enables_foreign_keys(tmp_path: Path) -> None:

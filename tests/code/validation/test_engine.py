@@ -241,3 +241,15 @@ def test_first_pass_rate_without_claims() -> None:
 def test_first_pass_rate_rejects_negative_count() -> None:
     with pytest.raises(ValueError, match="claims_count"):
         first_pass_rate(-1, [])
+
+
+def test_clean_claim_rate_counts_claims_sharing_an_id():
+    from workflow.validation import clean_claim_rate
+
+    first = professional_claim("SAME")
+    second = professional_claim("SAME", segment_index=40)
+    error = Finding(Severity.ERROR, "rule.x", "bad", first.source, claim_id="SAME")
+
+    assert clean_claim_rate([(first, [error]), (second, [error])]) == 0.0
+    assert clean_claim_rate([(first, [error]), (second, [])]) == 0.5
+    assert clean_claim_rate([]) == 1.0
