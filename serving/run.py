@@ -21,7 +21,16 @@ from serving.model import TriageModel
 from serving.routing import RoutingPolicy
 from serving.triage import triage_exceptions
 from workflow.flow import DetectionResult, ReadDocument, detect, iter_input_files, read_document
-from workflow.records import ClaimPayment, Document, ExceptionRecord, Payment, PredictionRecord, Severity, record_to_dict
+from workflow.records import (
+    ClaimPayment,
+    Document,
+    ExceptionRecord,
+    Finding,
+    Payment,
+    PredictionRecord,
+    Severity,
+    record_to_dict,
+)
 from workflow.remittance import ContractTable, GlMapping, Tolerance
 from workflow.store import Store
 from workflow.store.posting import (
@@ -47,6 +56,7 @@ class RunSummary:
     documents_read: int = 0
     documents_skipped: int = 0
     documents_failed: list[Document] = field(default_factory=list)
+    documents_with_errors: list[dict[str, object]] = field(default_factory=list)
     claims: int = 0
     claim_payments: int = 0
     payments: int = 0
@@ -85,6 +95,7 @@ class RunSummary:
             "documents_read": self.documents_read,
             "documents_skipped": self.documents_skipped,
             "documents_failed": [{"file": d.file, "error": d.error} for d in self.documents_failed],
+            "documents_with_errors": self.documents_with_errors,
             "claims": self.claims,
             "claim_payments": self.claim_payments,
             "payments": self.payments,
@@ -129,7 +140,20 @@ def _ingest(paths: Iterable[str | os.PathLike[str]], store: Store, run_id: str, 
             continue
         summary.documents_read += 1
         new_documents.append(read)
+        _note_reading_errors(read, summary)
     return new_documents
+
+
+def _note_reading_errors(read: ReadDocument, summary: RunSummary) -> None:
+    """Remember a document that was read but holds error findings (a truncated transaction, say)."""
+    errors = [r for r in read.records if isinstance(r, Finding) and r.severity == Severity.ERROR]
+    if errors:
+        summary.documents_with_errors.append({
+            "file": read.document.file,
+            "errors": len(errors),
+            "first_error": errors[0].message,
+            "segment_index": errors[0].source.segment_index,
+        })
 
 
 def _stored_context(store: Store, documents: list[ReadDocument]) -> dict[str, Any]:

@@ -131,6 +131,9 @@ def read_document(path: Path) -> ReadDocument:
         reason = f"cannot open the file: {error.strerror or error}"
         return ReadDocument(Document(f"missing:{path}", str(path), "unknown", 0, "failed", reason), [])
 
+    if size == 0:
+        return ReadDocument(Document(document_id, str(path), "unknown", 0, "failed",
+                                     f"{path}: the file is empty (0 bytes); export it again"), [])
     if is_pdf(path) or path.suffix.lower() in INVOICE_SUFFIXES:
         return _read_invoice_document(path, document_id, size)
 

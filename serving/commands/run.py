@@ -68,6 +68,15 @@ def _print_summary(summary: dict) -> None:
             breakdown.add_row(name, str(count))
         console.print(breakdown)
 
+    if summary["documents_with_errors"]:
+        partial = Table(title="Files read with errors (the rest of each file was read; see `triage parse`)")
+        partial.add_column("file", overflow="fold")
+        partial.add_column("errors", justify="right")
+        partial.add_column("first error (segment)")
+        for item in summary["documents_with_errors"]:
+            partial.add_row(item["file"], str(item["errors"]), f"{item['first_error']} ({item['segment_index']})")
+        console.print(partial)
+
     if summary["documents_failed"]:
         failed = Table(title="Files that could not be read")
         failed.add_column("file", overflow="fold")
@@ -79,7 +88,8 @@ def _print_summary(summary: dict) -> None:
 
 @app.command("run")
 def run_command(
-    paths: Annotated[list[Path], typer.Argument(help="X12 files or folders to read")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="files or folders to read: X12 837 and 835, invoice and remittance PDFs, PO, receipt and vendor CSV exports")],
     db: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store [default: sqlite:///triage.db]")] = None,
     model: Annotated[Path | None, typer.Option("--model", help="folder of the model bundle")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="the day validation rules treat as today, YYYY-MM-DD")] = None,
@@ -87,7 +97,11 @@ def run_command(
     contracts: Annotated[Path | None, typer.Option(
         "--contracts", help="CSV of contract rates for the underpayment check [default: TRIAGE_CONTRACTS_PATH, else no check]")] = None,
 ) -> None:
-    """Read documents, detect and triage exceptions, reconcile and post remittances, and print a summary."""
+    """Read documents, detect and triage exceptions, reconcile and post remittances, and print a summary.
+
+    Files that cannot be read are listed with the reason and the run goes on; the exit status is 0
+    then, 1 when a named path does not exist, and 2 when the store or the model cannot be opened.
+    """
     from serving.model import TriageModel
     from serving.routing import RoutingPolicy
     from serving.run import run_flow
@@ -102,8 +116,11 @@ def run_command(
     except ValueError:
         raise typer.BadParameter(f"{as_of!r} is not a date; write it as YYYY-MM-DD", param_hint="--as-of") from None
     missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        console.print(f"[red]not found:[/red] {', '.join(missing)}")
+    for path in missing:
+        console.print(f"[red]not found:[/red] {path}; check the path (the other paths are read)")
+    empty = [str(p) for p in paths if p.is_dir() and not any(f.is_file() for f in p.rglob("*"))]
+    for path in empty:
+        console.print(f"[yellow]no files:[/yellow] the folder {path} holds no files to read")
 
     try:
         remittance = RemittanceSettings()
@@ -126,6 +143,10 @@ def run_command(
         typer.echo(json.dumps(summary.to_dict(), indent=2, default=str))
     else:
         _print_summary(summary.to_dict())
+    if missing:
+        # The run went on with the paths that exist, but a path that is not there is an input
+        # mistake a script must notice. Files that exist but cannot be read keep exit status 0.
+        raise typer.Exit(code=1)
 
 
 @app.command("serve")
