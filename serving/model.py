@@ -185,7 +185,9 @@ class TriageModel:
         columns = self.spec.columns
         return [
             tuple(
-                Contribution(feature=columns[j], value=_display_value(row.get(columns[j])), contribution=round(value, 6))
+                Contribution(
+                    feature=columns[j], value=_display_value(row.get(columns[j])), contribution=round(value, 6)
+                )
                 for j, value in zip(row_order, row_values, strict=True)
             )
             for row, row_order, row_values in zip(rows, order.tolist(), top_values, strict=True)

@@ -261,7 +261,7 @@ class PredictionContext:
 
 @dataclass(frozen=True, slots=True)
 class ApiPredictionWrite:
-    """What one API request stores: its exceptions, predictions, their contexts and the caller."""
+    """The rows of one API request: its new exceptions, predictions, their contexts and the caller."""
 
     predictions: Sequence[PredictionRecord]
     contexts: Sequence[PredictionContext]
@@ -294,8 +294,8 @@ def save_api_predictions(
 def save_api_prediction_writes(store: Store, writes: Sequence[ApiPredictionWrite]) -> list[list[str]]:
     """Store several requests' writes in one transaction, in order, as :func:`save_api_predictions` each.
 
-    One commit covers them all, which is what a concurrent API saves: on SQLite a commit waits for
-    the disk. A failure rolls every write back. Returns the ids of the exceptions each write inserted.
+    One commit covers them all, which saves a concurrent API one wait for the disk per request on
+    SQLite. A failure rolls every write back. Returns the ids of the exceptions each write inserted.
     """
     now = utc_now()
     with store._transaction("save API predictions") as session:
@@ -307,7 +307,7 @@ def _save_write(session: Session, write: ApiPredictionWrite, now: dt.datetime) -
     wanted = [e.exception_id for e in new_exceptions] + [p.exception_id for p in predictions]
     state = _exception_states(session, list(dict.fromkeys(wanted)))
     fresh = {e.exception_id: e for e in new_exceptions if e.exception_id not in state}
-    # Fresh exceptions start as their records say; routing below moves them like stored ones.
+    # Fresh exceptions start with their records' status; routing below moves them like stored ones.
     state.update({exception_id: (e.status, None) for exception_id, e in fresh.items()})
     missing = [p.exception_id for p in predictions if p.exception_id not in state]
     if missing:
@@ -340,12 +340,13 @@ def _save_write(session: Session, write: ApiPredictionWrite, now: dt.datetime) -
 
 def _exception_states(session: Session, exception_ids: list[str]) -> dict[str, tuple[str, str | None]]:
     """Return the status and queue of each stored exception among ``exception_ids``."""
+    # A Core select on the table skips the ORM's result handling: about 20 us of 120 per call.
+    table = ExceptionRow.__table__
+    connection = session.connection()
     state: dict[str, tuple[str, str | None]] = {}
     for chunk in _chunks(exception_ids):
-        rows = session.execute(
-            select(ExceptionRow.exception_id, ExceptionRow.status, ExceptionRow.queue).where(
-                ExceptionRow.exception_id.in_(chunk)
-            )
+        rows = connection.execute(
+            select(table.c.exception_id, table.c.status, table.c.queue).where(table.c.exception_id.in_(chunk))
         )
         state.update({exception_id: (status, queue) for exception_id, status, queue in rows})
     return state
@@ -365,8 +366,8 @@ def _route_moves(
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Apply each prediction's route to ``state`` as ``Store.add_predictions`` does.
 
-    The rules are the store's: an ``auto`` route sets ``auto_routed``, any other route
-    ``in_review``; statuses a person set stay; each change makes a ``routed`` audit event with
+    The rules are the store's. An ``auto`` route sets ``auto_routed`` and any other route
+    ``in_review``, statuses a person set stay, and each change makes a ``routed`` audit event with
     the model as actor. Returns the new status, queue and update time of each moved exception
     and the audit events, in prediction order.
     """

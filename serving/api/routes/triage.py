@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,8 +106,8 @@ class GroupWriter:
 
     A request appends its write and waits for the lock. The request that gets the lock writes
     every pending write in one transaction in a worker thread, so requests that arrived during
-    the previous commit share the next one. When a group fails, each of its writes is retried alone,
-    so a request gets its own result or its own error, as if it had written by itself.
+    the previous commit share the next one. When a group fails, each of its writes is retried
+    alone, so a request gets its own result or its own error, as if it had written by itself.
     """
 
     def __init__(self, store: Store) -> None:
@@ -118,10 +119,16 @@ class GroupWriter:
         """Store ``write`` and return the ids of the exceptions it inserted, or raise its own error."""
         entry = _PendingWrite(write)
         self.pending.append(entry)
-        async with self.lock:
-            if not entry.done:
-                group, self.pending = self.pending, []
-                await to_thread.run_sync(self._write_group, group)
+        try:
+            async with self.lock:
+                if not entry.done:
+                    group, self.pending = self.pending, []
+                    await to_thread.run_sync(self._write_group, group)
+        except BaseException:
+            # A request cancelled while it waits takes its write back, so nothing is stored for it.
+            if entry in self.pending:
+                self.pending.remove(entry)
+            raise
         if entry.error is not None:
             raise entry.error
         return entry.result
@@ -158,19 +165,19 @@ class _Stages:
 
 # Limiters belong to one event loop, and tests run one application in several loops in turn, so
 # they are kept per loop and per application.
-_STAGES: RunVar[dict[int, _Stages]] = RunVar("triage_stages")
+_STAGES: RunVar[weakref.WeakKeyDictionary[Any, _Stages]] = RunVar("triage_stages")
 
 
 def _stages(app: Any, store: Store) -> _Stages:
     try:
         by_app = _STAGES.get()
     except LookupError:
-        by_app = {}
+        by_app = weakref.WeakKeyDictionary()
         _STAGES.set(by_app)
-    stages = by_app.get(id(app))
+    stages = by_app.get(app)
     if stages is None:
         stages = _Stages(compute=CapacityLimiter(COMPUTE_THREADS), writer=GroupWriter(store))
-        by_app[id(app)] = stages
+        by_app[app] = stages
     return stages
 
 
