@@ -18,6 +18,7 @@ from pathlib import Path
 from features.x12 import detect_transaction_kind, read_x12
 from workflow.errors import InputError, NotX12Error
 from workflow.invoice_flow import InvoiceInputs, detect_invoice_problems, is_pdf, read_invoice_input
+from workflow.invoices.settings import InvoiceSettings
 from workflow.exceptions import exceptions_from_findings, exceptions_from_matches
 from workflow.matching import ClaimIndex, ClaimRef, PaymentMatch, match_payments
 from workflow.records import (
@@ -270,7 +271,7 @@ def _invoice_exceptions(documents: Sequence[ReadDocument]) -> list[ExceptionReco
         return []
     # NOTE: invoices are not stored yet, so a duplicate invoice is caught only when both copies
     # arrive in the same run.
-    return detect_invoice_problems(combined)
+    return detect_invoice_problems(combined, tolerances=InvoiceSettings().tolerances())
 
 
 def _unique_exceptions(exceptions: Sequence[ExceptionRecord]) -> list[ExceptionRecord]:

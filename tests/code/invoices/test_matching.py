@@ -136,3 +136,17 @@ def test_exceptions_have_invoice_kind():
     assert exception.kind == "invoice_mismatch"
     assert exception.document_id == "doc-1"
     assert exception.detected_on == TODAY
+
+
+def test_operator_tolerances_come_from_environment(monkeypatch):
+    from decimal import Decimal
+
+    from workflow.invoices.settings import InvoiceSettings
+
+    monkeypatch.setenv("TRIAGE_INVOICE_PRICE_PCT", "5")
+    monkeypatch.setenv("TRIAGE_INVOICE_QTY_PCT", "10")
+    tolerances = InvoiceSettings().tolerances()
+
+    assert tolerances.price_pct == Decimal("5")
+    assert tolerances.qty_pct == Decimal("10")
+    assert tolerances.price_limit(Decimal("100")) == Decimal("105")
