@@ -344,24 +344,28 @@ class FeatureSpec:
 
     def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Encode raw rows into a float matrix: level index for categories, NaN when missing."""
-        lookup = {name: {level: i for i, level in enumerate(levels)} for name, levels in self.levels.items()}
-        matrix = np.full((len(rows), len(self.columns)), np.nan, dtype=np.float64)
-        numeric_offset = len(self.categorical)
-        frequency_offset = numeric_offset + len(self.numeric)
-        for i, row in enumerate(rows):
-            for j, name in enumerate(self.categorical):
-                value = row.get(name)
-                if value is not None:
-                    index = lookup.get(name, {}).get(str(value))
-                    if index is not None:
-                        matrix[i, j] = float(index)
-            for j, name in enumerate(self.numeric):
-                matrix[i, numeric_offset + j] = to_float(row.get(name))
-            for j, name in enumerate(self.frequency):
-                value = row.get(name)
-                if value is not None and value != "":
-                    matrix[i, frequency_offset + j] = self.frequencies.get(name, {}).get(str(value), 0.0)
-        return matrix
+        missing = float("nan")
+        categories = [
+            (name, {level: float(i) for i, level in enumerate(self.levels.get(name, []))}) for name in self.categorical
+        ]
+        numeric = self.numeric
+        frequencies = [(name, self.frequencies.get(name, {})) for name in self.frequency]
+
+        # Rows are built as Python lists and converted once, because writing a NumPy matrix cell by
+        # cell costs more than the values themselves.
+        data = []
+        for row in rows:
+            get = row.get
+            values = []
+            for name, lookup in categories:
+                value = get(name)
+                values.append(missing if value is None else lookup.get(str(value), missing))
+            values.extend([to_float(get(name)) for name in numeric])
+            for name, shares in frequencies:
+                value = get(name)
+                values.append(missing if value is None or value == "" else shares.get(str(value), 0.0))
+            data.append(values)
+        return np.array(data, dtype=np.float64).reshape(len(rows), len(self.columns))
 
     def to_dict(self) -> dict[str, Any]:
         """Describe the spec as JSON: names, types, meanings, category levels and frequencies."""

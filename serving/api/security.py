@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from workflow.store import Store
@@ -56,15 +57,23 @@ class ApiKeyCache:
         self._entries: dict[str, tuple[ApiKey | None, float]] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, key: str) -> ApiKey | None:
-        """Return the active key ``key`` is, or None; from the cache while the entry is fresh."""
+    def cached(self, key: str) -> tuple[bool, ApiKey | None]:
+        """Return (True, the cached key or None) while ``key``'s entry is fresh, else (False, None); never queries."""
         digest = hashlib.sha256(key.encode()).hexdigest()
-        now = time.monotonic()
         with self._lock:
             cached = self._entries.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None and cached[1] > time.monotonic():
+            return True, cached[0]
+        return False, None
 
+    def lookup(self, key: str) -> ApiKey | None:
+        """Return the active key ``key`` is, or None; from the cache while the entry is fresh."""
+        hit, found = self.cached(key)
+        if hit:
+            return found
+
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        now = time.monotonic()
         found = find_api_key(self._store, key)
         if self._ttl > 0:
             with self._lock:
@@ -93,12 +102,19 @@ def require_roles(*roles: str) -> Callable[..., ApiKey]:
     """Build a dependency that returns the caller's key when its role is one of ``roles``."""
     allowed = frozenset(roles)
 
-    def check_key(request: Request, header_key: Annotated[str | None, Security(api_key_header)] = None) -> ApiKey:
+    async def check_key(
+        request: Request, header_key: Annotated[str | None, Security(api_key_header)] = None
+    ) -> ApiKey:
         key = _presented_key(request, header_key)
         if key is None:
             raise HTTPException(401, detail="An API key is required: send it in the X-API-Key header.",
                                 headers=UNAUTHORIZED_HEADERS)
-        principal = request.app.state.key_cache.lookup(key)
+        # A cached key is checked on the event loop; only a miss, which queries the store, goes to
+        # a worker thread. A synchronous dependency would pay a thread hand-off on every request.
+        cache = request.app.state.key_cache
+        hit, principal = cache.cached(key)
+        if not hit:
+            principal = await run_in_threadpool(cache.lookup, key)
         if principal is None:
             raise HTTPException(401, detail="The API key is not valid or was revoked.", headers=UNAUTHORIZED_HEADERS)
         request.state.principal = principal

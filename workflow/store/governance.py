@@ -282,8 +282,10 @@ def save_api_predictions(
     ``new_exceptions`` that are stored already are left as they are. Each prediction routes its
     exception as :meth:`Store.add_predictions` does. Returns the ids of the exceptions inserted.
 
-    A batch costs one SELECT and one INSERT per table (exceptions, predictions, audit events,
-    contexts), plus one UPDATE when predictions move exceptions that were stored before. A new
+    A batch costs one INSERT per table (exceptions, predictions, audit events, contexts), plus a
+    SELECT and an UPDATE when some of the exceptions were stored before. On a database other than
+    SQLite or PostgreSQL, or when a prediction names an exception the request did not send, the
+    SELECT comes first. A new
     exception is inserted with the status and queue its prediction routes it to, and gets its
     ``created`` and ``routed`` audit events, as if it had been inserted and then routed.
     """
@@ -304,27 +306,13 @@ def save_api_prediction_writes(store: Store, writes: Sequence[ApiPredictionWrite
 
 def _save_write(session: Session, write: ApiPredictionWrite, now: dt.datetime) -> list[str]:
     predictions, contexts, new_exceptions = write.predictions, write.contexts, write.new_exceptions
-    wanted = [e.exception_id for e in new_exceptions] + [p.exception_id for p in predictions]
-    state = _exception_states(session, list(dict.fromkeys(wanted)))
-    fresh = {e.exception_id: e for e in new_exceptions if e.exception_id not in state}
-    # Fresh exceptions start with their records' status; routing below moves them like stored ones.
-    state.update({exception_id: (e.status, None) for exception_id, e in fresh.items()})
-    missing = [p.exception_id for p in predictions if p.exception_id not in state]
-    if missing:
-        raise StoreError(
-            f"{len(missing)} predictions name exceptions that are not stored (first: {missing[0]}): "
-            "add the exceptions first"
-        )
-
+    candidates = {e.exception_id: e for e in new_exceptions}
+    if candidates and _inserts_skip_select(session) and all(p.exception_id in candidates for p in predictions):
+        state, fresh, moves, routed_events = _insert_then_route(session, predictions, candidates, now)
+    else:
+        state, fresh, moves, routed_events = _select_then_insert(session, predictions, candidates, now)
     created_events = [_created_event(exception_id, e, actor=write.actor, at=now) for exception_id, e in fresh.items()]
-    moves, routed_events = _route_moves(predictions, state, at=now)
 
-    if fresh:
-        rows = [exception_values(e, None, now) for e in fresh.values()]
-        for row in rows:
-            status, queue = state[row["exception_id"]]
-            row.update(status=status, queue=queue)
-        session.execute(ExceptionRow.__table__.insert(), rows)
     if predictions:
         session.execute(PredictionRow.__table__.insert(), [prediction_values(p) for p in predictions])
     updates = [values for exception_id, values in moves.items() if exception_id not in fresh]
@@ -336,6 +324,88 @@ def _save_write(session: Session, write: ApiPredictionWrite, now: dt.datetime) -
     if contexts:
         session.execute(PredictionContextRow.__table__.insert(), [_context_values(c) for c in contexts])
     return list(fresh)
+
+
+_Routed = tuple[
+    dict[str, tuple[str, str | None]], dict[str, ExceptionRecord], dict[str, dict[str, Any]], list[dict[str, Any]]
+]
+
+
+def _select_then_insert(
+    session: Session, predictions: Sequence[PredictionRecord], candidates: dict[str, ExceptionRecord],
+    now: dt.datetime,
+) -> _Routed:
+    """Look up which exceptions are stored, route, then insert the new ones already routed."""
+    wanted = list(candidates) + [p.exception_id for p in predictions]
+    state = _exception_states(session, list(dict.fromkeys(wanted)))
+    fresh = {exception_id: e for exception_id, e in candidates.items() if exception_id not in state}
+    # Fresh exceptions start with their records' status; routing below moves them like stored ones.
+    state.update({exception_id: (e.status, None) for exception_id, e in fresh.items()})
+    _require_stored(predictions, state)
+    moves, routed_events = _route_moves(predictions, state, at=now)
+    if fresh:
+        session.execute(ExceptionRow.__table__.insert(), _routed_rows(fresh, state, now))
+    return state, fresh, moves, routed_events
+
+
+def _insert_then_route(
+    session: Session, predictions: Sequence[PredictionRecord], candidates: dict[str, ExceptionRecord],
+    now: dt.datetime,
+) -> _Routed:
+    """Insert the request's exceptions as if all were new, skipping stored ones, and route.
+
+    An API request nearly always sends new exceptions, so this saves the SELECT: the INSERT skips
+    the ids already stored and returns the ids it inserted. A row's route depends only on its own
+    exception, so the inserted rows are right whatever the others turn out to be. When some were
+    stored, their statuses are read and routing runs again on the real states.
+    """
+    state = {exception_id: (e.status, None) for exception_id, e in candidates.items()}
+    moves, routed_events = _route_moves(predictions, state, at=now)
+    inserted = set(session.execute(_insert_skipping_stored(session), _routed_rows(candidates, state, now)).scalars())
+    if len(inserted) == len(candidates):
+        return state, candidates, moves, routed_events
+
+    fresh = {exception_id: e for exception_id, e in candidates.items() if exception_id in inserted}
+    state = _exception_states(session, [exception_id for exception_id in candidates if exception_id not in inserted])
+    state.update({exception_id: (e.status, None) for exception_id, e in fresh.items()})
+    _require_stored(predictions, state)
+    moves, routed_events = _route_moves(predictions, state, at=now)
+    return state, fresh, moves, routed_events
+
+
+def _inserts_skip_select(session: Session) -> bool:
+    # Both dialects know INSERT ... ON CONFLICT DO NOTHING RETURNING (SQLite from 3.35).
+    return session.get_bind().dialect.name in ("sqlite", "postgresql")
+
+
+def _insert_skipping_stored(session: Session) -> Any:
+    if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    table = ExceptionRow.__table__
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.exception_id]).returning(
+        table.c.exception_id
+    )
+
+
+def _routed_rows(
+    exceptions: dict[str, ExceptionRecord], state: dict[str, tuple[str, str | None]], now: dt.datetime
+) -> list[dict[str, Any]]:
+    rows = [exception_values(e, None, now) for e in exceptions.values()]
+    for row in rows:
+        status, queue = state[row["exception_id"]]
+        row.update(status=status, queue=queue)
+    return rows
+
+
+def _require_stored(predictions: Sequence[PredictionRecord], state: dict[str, tuple[str, str | None]]) -> None:
+    missing = [p.exception_id for p in predictions if p.exception_id not in state]
+    if missing:
+        raise StoreError(
+            f"{len(missing)} predictions name exceptions that are not stored (first: {missing[0]}): "
+            "add the exceptions first"
+        )
 
 
 def _exception_states(session: Session, exception_ids: list[str]) -> dict[str, tuple[str, str | None]]:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, Request, Response
 from serving.api.deps import get_model, get_request_id, get_store
 from serving.api.metrics import ApiMetrics
 from serving.api.requests import ExceptionIn, TriageBatch, TriageBody
-from serving.api.schemas import ContributionOut, HeadResult, ModelRef, Problem, RouteOut, TriageResponse, TriageResult
+from serving.api.schemas import HeadResult, ModelRef, Problem, RouteOut, TriageResponse, TriageResult
 from serving.api.security import WorkflowOrAdmin
 from serving.model import HeadPrediction, TriageModel
 from serving.routing import RoutingPolicy
@@ -213,12 +213,18 @@ def _count_routes(metrics: ApiMetrics, outcomes: Sequence[TriageOutcome]) -> Non
 
 def _render(outcomes: Sequence[TriageOutcome], model: TriageModel, *, request_id: str, created: set[str]) -> bytes:
     """Serialize the response to JSON as FastAPI does for ``response_model=TriageResponse``."""
-    response = TriageResponse(
-        request_id=request_id,
-        model=model_ref(model),
-        results=[triage_result(outcome, model, exception_created=outcome.prediction.exception_id in created)
-                 for outcome in outcomes],
-    )
+    # Plain dicts are validated once, in pydantic's core. Building the nested models one by one
+    # made about 15,000 Python-level __init__ calls (0.2 s) for a batch of 1,000.
+    descriptions = feature_descriptions(model)
+    reference = _model_ref_dict(model)
+    response = TriageResponse.model_validate({
+        "request_id": request_id,
+        "model": reference,
+        "results": [
+            _result_dict(outcome, descriptions, reference, exception_created=outcome.prediction.exception_id in created)
+            for outcome in outcomes
+        ],
+    })
     return response.model_dump_json(by_alias=True).encode("utf-8")
 
 
@@ -247,7 +253,11 @@ def _context(outcome: TriageOutcome, *, request_id: str, actor: str, model: Tria
 
 
 def model_ref(model: TriageModel) -> ModelRef:
-    return ModelRef(name=model.name, version=model.version, mlflow_run_id=model.run_id)
+    return ModelRef.model_validate(_model_ref_dict(model))
+
+
+def _model_ref_dict(model: TriageModel) -> dict[str, Any]:
+    return {"name": model.name, "version": model.version, "mlflow_run_id": model.run_id}
 
 
 def feature_descriptions(model: TriageModel) -> dict[str, str]:
@@ -264,35 +274,47 @@ def feature_descriptions(model: TriageModel) -> dict[str, str]:
 
 
 def head_result(head: HeadPrediction, descriptions: dict[str, str]) -> HeadResult:
-    return HeadResult(
-        label=head.label,
-        confidence=round(head.confidence, 6),
-        threshold=round(head.threshold, 6),
-        probabilities=head.probabilities,
-        contributions=[
-            ContributionOut(
-                feature=item.feature,
-                description=descriptions.get(item.feature, item.feature),
-                value=item.value,
-                contribution=item.contribution,
-            )
+    return HeadResult.model_validate(_head_dict(head, descriptions))
+
+
+def _head_dict(head: HeadPrediction, descriptions: dict[str, str]) -> dict[str, Any]:
+    return {
+        "label": head.label,
+        "confidence": round(head.confidence, 6),
+        "threshold": round(head.threshold, 6),
+        "probabilities": head.probabilities,
+        "contributions": [
+            {
+                "feature": item.feature,
+                "description": descriptions.get(item.feature, item.feature),
+                "value": item.value,
+                "contribution": item.contribution,
+            }
             for item in head.explanation
         ],
-    )
+    }
 
 
 def triage_result(outcome: TriageOutcome, model: TriageModel, *, exception_created: bool) -> TriageResult:
-    descriptions = feature_descriptions(model)
+    return TriageResult.model_validate(
+        _result_dict(outcome, feature_descriptions(model), _model_ref_dict(model), exception_created=exception_created)
+    )
+
+
+def _result_dict(
+    outcome: TriageOutcome, descriptions: dict[str, str], reference: dict[str, Any], *, exception_created: bool
+) -> dict[str, Any]:
     heads = outcome.heads
     decision = outcome.decision
-    return TriageResult(
-        prediction_id=outcome.prediction.prediction_id,
-        exception_id=outcome.prediction.exception_id,
-        type=head_result(heads["type"], descriptions),
-        priority=head_result(heads["priority"], descriptions) if "priority" in heads else None,
-        resolution=head_result(heads["resolution"], descriptions) if "resolution" in heads else None,
-        route=RouteOut(route=decision.route, queue=decision.queue, reason=decision.reason, qa_sample=decision.qa_sample),
-        model=model_ref(model),
-        latency_ms=outcome.prediction.latency_ms or 0.0,
-        exception_created=exception_created,
-    )
+    return {
+        "prediction_id": outcome.prediction.prediction_id,
+        "exception_id": outcome.prediction.exception_id,
+        "type": _head_dict(heads["type"], descriptions),
+        "priority": _head_dict(heads["priority"], descriptions) if "priority" in heads else None,
+        "resolution": _head_dict(heads["resolution"], descriptions) if "resolution" in heads else None,
+        "route": {"route": decision.route, "queue": decision.queue, "reason": decision.reason,
+                  "qa_sample": decision.qa_sample},
+        "model": reference,
+        "latency_ms": outcome.prediction.latency_ms or 0.0,
+        "exception_created": exception_created,
+    }
