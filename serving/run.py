@@ -145,7 +145,7 @@ def _ingest(paths: Iterable[str | os.PathLike[str]], store: Store, run_id: str, 
 
 
 def _note_reading_errors(read: ReadDocument, summary: RunSummary) -> None:
-    """Remember a document that was read but holds error findings (a truncated transaction, say)."""
+    """Remember a document that was read but contains error findings (a truncated transaction, say)."""
     errors = [r for r in read.records if isinstance(r, Finding) and r.severity == Severity.ERROR]
     if errors:
         summary.documents_with_errors.append({
@@ -196,7 +196,7 @@ def store_history(store: Store, model: TriageModel, exceptions: Sequence[Excepti
     """Index the bundle's history snapshot plus the stored exceptions of the window before this batch.
 
     History features (a payer's recent denial share, say) must count what happened before each
-    exception, as in training; the store holds what happened since the bundle was built.
+    exception, as in training. The store contains what happened since the bundle was built.
     """
     dates = [e.detected_on for e in exceptions if e.detected_on is not None]
     if not dates:

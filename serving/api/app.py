@@ -64,7 +64,9 @@ def create_app(
     if store is None:
         store = open_store(store_url or os.environ.get(STORE_URL_VARIABLE, DEFAULT_STORE_URL))
     active_store = store
-    active_model = model if model is not None else (_load_model(settings) if load_model else None)
+    active_model = model
+    if active_model is None and load_model:
+        active_model = _load_model(settings)
     if active_model is not None:
         active_model.prepare_explainers()
 
@@ -120,7 +122,7 @@ def _load_model(settings: Settings) -> TriageModel | None:
     except ModelError as error:
         logger.error("the API starts without a model, so triage is unavailable: %s", error)
         return None
-    # By now the process holds some 220,000 long-lived objects (LightGBM, SHAP, pandas and the
+    # By now the process contains some 220,000 long-lived objects (LightGBM, SHAP, pandas and the
     # bundle). Every full collection walks them all, about 0.17 s, and a batch of 1,000 creates
     # enough objects to set one off every other call. The collector skips frozen objects, and
     # reference counting still frees them. The server process is the one place to do this.

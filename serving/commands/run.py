@@ -120,7 +120,7 @@ def run_command(
         console.print(f"[red]not found:[/red] {path}; check the path (the other paths are read)")
     empty = [str(p) for p in paths if p.is_dir() and not any(f.is_file() for f in p.rglob("*"))]
     for path in empty:
-        console.print(f"[yellow]no files:[/yellow] the folder {path} holds no files to read")
+        console.print(f"[yellow]no files:[/yellow] the folder {path} contains no files to read")
 
     try:
         remittance = RemittanceSettings()

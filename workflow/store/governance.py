@@ -42,6 +42,7 @@ from workflow.store.models_governance import (
     JobRow,
     PredictionContextRow,
 )
+from workflow.store import queries
 from workflow.store.rows import exception_from_row, exception_values, prediction_values
 from workflow.store.types import utc_now
 
@@ -414,7 +415,7 @@ def _exception_states(session: Session, exception_ids: list[str]) -> dict[str, t
     table = ExceptionRow.__table__
     connection = session.connection()
     state: dict[str, tuple[str, str | None]] = {}
-    for chunk in _chunks(exception_ids):
+    for chunk in queries.chunked(exception_ids):
         rows = connection.execute(
             select(table.c.exception_id, table.c.status, table.c.queue).where(table.c.exception_id.in_(chunk))
         )
@@ -478,11 +479,6 @@ def _context_values(context: PredictionContext) -> dict[str, Any]:
         "qa_sample": context.qa_sample,
         "heads": context.heads,
     }
-
-
-def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def prediction_context(store: Store, prediction_id: str) -> dict[str, Any] | None:
@@ -801,11 +797,14 @@ def _decided_labels(
             "priority": latest.predicted_priority,
             "resolution": latest.predicted_resolution,
         }
-    labels = {
-        "type": type if type is not None else (latest.predicted_type if latest else None),
-        "priority": priority if priority is not None else (latest.predicted_priority if latest else None),
-        "resolution": resolution if resolution is not None else (latest.predicted_resolution if latest else None),
+    # An override keeps the prediction's label for every head it leaves out.
+    predicted = {
+        "type": latest.predicted_type if latest else None,
+        "priority": latest.predicted_priority if latest else None,
+        "resolution": latest.predicted_resolution if latest else None,
     }
+    given = {"type": type, "priority": priority, "resolution": resolution}
+    labels = {head: given[head] if given[head] is not None else predicted[head] for head in given}
     if labels["type"] is None:
         raise ValueError("an override of an exception without a prediction needs a type")
     return labels
@@ -1110,8 +1109,6 @@ def list_exceptions(
     ``route`` to a required value (None means any); the last two read each exception's latest
     prediction. Age filters compare ``detected_on``.
     """
-    from workflow.store import queries
-
     with store._sessions() as session:
         latest = queries._latest_predictions()
         query = select(ExceptionRow, latest.c.predicted_type, latest.c.confidence, latest.c.route).outerjoin(
