@@ -18,15 +18,24 @@ import datetime as dt
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from features.payload import primary_carc, to_date
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HISTORY_DESCRIPTIONS", "HISTORY_FEATURES", "ExceptionHistory", "HistoryEvent", "HistoryLayer"]
+__all__ = [
+    "HISTORY_DESCRIPTIONS",
+    "HISTORY_FEATURES",
+    "ExceptionHistory",
+    "HistoryEvent",
+    "HistoryKey",
+    "HistoryLayer",
+    "event_from_payload",
+    "history_key",
+]
 
 DEFAULT_WINDOW_DAYS = 90
 DENIAL_KINDS = frozenset({"denial", "zero_paid"})
@@ -57,15 +66,46 @@ def _hash(value: str | None) -> str:
     return hashlib.sha256((value or "").encode("utf-8")).hexdigest()[:16] if value else ""
 
 
-def event_from_payload(payload: Mapping[str, Any]) -> HistoryEvent | None:
-    """Reduce an exception's JSON form to a history event; None when it has no detection date."""
+class HistoryKey(NamedTuple):
+    """The detection day, payer and primary CARC that the history features of an exception count by."""
+
+    detected_on: dt.date
+    payer_id: str
+    carc: str
+
+
+def history_key(
+    payload: Mapping[str, Any], adjustments: Sequence[tuple[str, str, float]] | None = None
+) -> HistoryKey | None:
+    """Return the key the history features of an exception count by; None when it has no detection date.
+
+    ``adjustments`` are the payload's :func:`~features.payload.adjustments_by_size`, for a caller
+    that has them already; without them they are read from the payload.
+    """
     detected_on = to_date(payload.get("detected_on"))
     if detected_on is None:
         return None
+    if adjustments is None:
+        carc = primary_carc(payload)
+    else:
+        carc = adjustments[0][1] if adjustments else None
+    return HistoryKey(detected_on, str(payload.get("payer_id") or ""), carc or "")
+
+
+def event_from_payload(
+    payload: Mapping[str, Any], adjustments: Sequence[tuple[str, str, float]] | None = None
+) -> HistoryEvent | None:
+    """Reduce an exception's JSON form to a history event; None when it has no detection date.
+
+    ``adjustments`` are as for :func:`history_key`.
+    """
+    key = history_key(payload, adjustments)
+    if key is None:
+        return None
     return HistoryEvent(
-        detected_on=detected_on,
-        payer_id=str(payload.get("payer_id") or ""),
-        carc=primary_carc(payload) or "",
+        detected_on=key.detected_on,
+        payer_id=key.payer_id,
+        carc=key.carc,
         kind=str(payload.get("kind") or ""),
         claim_key=_hash(payload.get("claim_id")),
         exception_key=_hash(payload.get("exception_id")),
@@ -129,7 +169,11 @@ class ExceptionHistory:
 
     def features(self, payload: Mapping[str, Any]) -> dict[str, float]:
         """Return the history features of one exception, counting only events strictly before it."""
-        return _history_features(payload, self._count)
+        return _key_features(history_key(payload), self._count)
+
+    def key_features(self, key: HistoryKey | None) -> dict[str, float]:
+        """Return the history features of the exception that ``key`` describes, without parsing a payload."""
+        return _key_features(key, self._count)
 
     def layer(self) -> HistoryLayer:
         """Return an empty layer over this index, for a batch that must not change the index itself."""
@@ -188,7 +232,11 @@ class HistoryLayer:
 
     def add(self, payloads: Iterable[Mapping[str, Any]]) -> None:
         """Add exceptions to the layer; an id already in the base or the layer is skipped."""
-        events = [event for event in (event_from_payload(p) for p in payloads) if event is not None]
+        self.add_events(event_from_payload(p) for p in payloads)
+
+    def add_events(self, events: Iterable[HistoryEvent | None]) -> None:
+        """Add events built by :func:`event_from_payload`; None (no detection date) is skipped."""
+        events = [event for event in events if event is not None]
         if self.base is not None:
             seen = self.base._seen
             events = [event for event in events if not (event.exception_key and event.exception_key in seen)]
@@ -200,17 +248,21 @@ class HistoryLayer:
 
     def features(self, payload: Mapping[str, Any]) -> dict[str, float]:
         """Return the history features of one exception, counting the base and the layer."""
-        return _history_features(payload, self._count)
+        return _key_features(history_key(payload), self._count)
+
+    def key_features(self, key: HistoryKey | None) -> dict[str, float]:
+        """Return the history features of the exception that ``key`` describes, without parsing a payload."""
+        return _key_features(key, self._count)
 
 
-def _history_features(payload: Mapping[str, Any], count: Callable[[tuple[str, ...], int], int]) -> dict[str, float]:
-    event = event_from_payload(payload)
-    if event is None:
+def _key_features(key: HistoryKey | None, count: Callable[[tuple[str, ...], int], int]) -> dict[str, float]:
+    """Return the history features of one exception from ``count(key, before_ordinal)``; NaN without a key."""
+    if key is None:
         return {name: float("nan") for name in HISTORY_FEATURES}
-    before = event.detected_on.toordinal()
-    payer = count(("payer", event.payer_id), before)
-    denials = count(("payer_denial", event.payer_id), before)
-    same_carc = count(("payer_carc", event.payer_id, event.carc), before) if event.carc else 0
+    before = key.detected_on.toordinal()
+    payer = count(("payer", key.payer_id), before)
+    denials = count(("payer_denial", key.payer_id), before)
+    same_carc = count(("payer_carc", key.payer_id, key.carc), before) if key.carc else 0
     return {
         "history_payer_exceptions": float(payer),
         "history_payer_denials": float(denials),

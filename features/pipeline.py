@@ -16,6 +16,7 @@ feature only counts exceptions detected strictly before the one it describes.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections import Counter
@@ -25,8 +26,22 @@ from typing import Any
 
 import numpy as np
 
-from features.codesets import payer_kind, prior_auth_required, shipped_carc_category, timely_filing_limit
-from features.history import HISTORY_DESCRIPTIONS, HISTORY_FEATURES, ExceptionHistory, HistoryLayer
+from features.codesets import (
+    PriorAuthRule,
+    payer_kind,
+    prior_auth_rules,
+    shipped_carc_category,
+    timely_filing_limit,
+)
+from features.history import (
+    HISTORY_DESCRIPTIONS,
+    HISTORY_FEATURES,
+    ExceptionHistory,
+    HistoryKey,
+    HistoryLayer,
+    event_from_payload,
+    history_key,
+)
 from features.payload import adjustments_by_size, first_value, to_date, to_float
 from features.rollups import appeal_window_days, icd10_chapter, procedure_group
 
@@ -37,6 +52,7 @@ __all__ = [
     "FEATURE_DESCRIPTIONS",
     "FREQUENCY_FEATURES",
     "NUMERIC_FEATURES",
+    "FeatureEncoder",
     "FeatureSpec",
     "exception_features",
 ]
@@ -165,10 +181,14 @@ def _evidence_number(evidence: Any, name: str) -> float:
     return to_float(value)
 
 
-def _payer_kind(payload: Mapping[str, Any], payer_kinds: Mapping[str, str] | None) -> str:
-    evidence = payload.get("evidence") or {}
-    indicator = evidence.get("filing_indicator") if isinstance(evidence, Mapping) else None
-    payer_id = payload.get("payer_id")
+_NAN = float("nan")
+_MISSING_HISTORY: dict[str, float] = {name: _NAN for name in HISTORY_FEATURES}
+_ADJUSTED_COLUMNS: tuple[tuple[str, str], ...] = tuple((group, f"adjusted_{group.lower()}") for group in GROUP_CODES)
+_NO_ADJUSTMENTS: dict[str, float] = {name: 0.0 for _, name in _ADJUSTED_COLUMNS}
+_GROUPS = frozenset(GROUP_CODES)
+
+
+def _payer_kind(payer_id: Any, indicator: Any, payer_kinds: Mapping[str, str] | None) -> str:
     kind = payer_kind(payer_id, indicator)
     # The shipped payer directory does not know every payer; the bundle's map, learned where the
     # training data named the payer kind, fills the gap.
@@ -177,37 +197,196 @@ def _payer_kind(payload: Mapping[str, Any], payer_kinds: Mapping[str, str] | Non
     return kind
 
 
-def _deadline_features(payload: Mapping[str, Any], kind: str, days_since_service: float) -> dict[str, float]:
-    limit = timely_filing_limit(kind)
-    to_filing = float(limit.days) - days_since_service if limit and not math.isnan(days_since_service) else float("nan")
-    to_appeal = float(appeal_window_days(kind)) if payload.get("kind") in PAYMENT_KINDS else float("nan")
-    return {"days_to_filing_deadline": to_filing, "days_to_appeal_deadline": to_appeal}
-
-
-def _needs_auth(payload: Mapping[str, Any], kind: str, procedures: Sequence[str]) -> float:
-    service_date = to_date(payload.get("service_date"))
-    payer_id = payload.get("payer_id")
-    return float(any(prior_auth_required(payer_id, kind, str(code), service_date) for code in procedures))
-
-
-def _code_features(adjustments: Sequence[tuple[str, str, float]], rarcs: Sequence[str]) -> dict[str, Any]:
+def _code_features(adjustments: Sequence[tuple[str, str, float]], rarcs: Sequence[str]) -> tuple[Any, ...]:
+    """Return the code columns, ``carc_1`` to ``adjustment_count`` in row order."""
     reasons = list(dict.fromkeys(reason for _, reason, _ in adjustments))
     first_carc = reasons[0] if reasons else None
     carc_group = shipped_carc_category(first_carc) if first_carc else None
     first_group = adjustments[0][0] if adjustments else None
-    return {
-        "carc_1": first_carc,
-        "carc_2": reasons[1] if len(reasons) > 1 else None,
-        "group_1": first_group,
-        "group_carc_1": f"{first_group}-{first_carc}" if first_carc else None,
-        "carc_category_1": carc_group,
-        "rarc_1": first_value(rarcs),
-        "rarc_2": str(rarcs[1]) if len(rarcs) > 1 else None,
-        "code_set": _code_set(adjustments, rarcs),
-        "carc_count": float(len(reasons)),
-        "rarc_count": float(len(set(rarcs))),
-        "adjustment_count": float(len(adjustments)),
-    }
+    return (
+        first_carc,
+        reasons[1] if len(reasons) > 1 else None,
+        first_group,
+        f"{first_group}-{first_carc}" if first_carc else None,
+        carc_group,
+        first_value(rarcs),
+        str(rarcs[1]) if len(rarcs) > 1 else None,
+        _code_set(adjustments, rarcs),
+        float(len(reasons)),
+        float(len(set(rarcs))),
+        float(len(adjustments)),
+    )
+
+
+def _adjusted_totals(adjustments: Sequence[tuple[str, str, float]]) -> dict[str, float]:
+    """Sum the known amounts of each adjustment group, in the order the adjustments come."""
+    if not adjustments:
+        return _NO_ADJUSTMENTS
+    amounts: dict[str, list[float]] = {}
+    for group, _, amount in adjustments:
+        if group in _GROUPS and not math.isnan(amount):
+            amounts.setdefault(group, []).append(amount)
+    # sum() as before, so a Python whose sum() compensates rounding gives the same totals as it did.
+    return {name: float(sum(amounts[group])) if group in amounts else 0.0 for group, name in _ADJUSTED_COLUMNS}
+
+
+class _RowBuilder:
+    """Build the raw feature rows of one batch, remembering the lookups that repeat from row to row.
+
+    Payer kinds, filing limits and prior authorization rules come from code-set tables that an
+    operator may replace between batches (``TRIAGE_CODESETS_DIR``), so a builder serves one batch
+    and is then dropped. A key that cannot be hashed is looked up every time.
+    """
+
+    def __init__(self, payer_kinds: Mapping[str, str] | None) -> None:
+        self.payer_kinds = payer_kinds
+        self._dates: dict[str, dt.date | None] = {}
+        self._kinds: dict[tuple[Any, Any], str] = {}
+        self._filing_days: dict[str, float | None] = {}
+        self._auth: dict[tuple[Any, str, str], tuple[PriorAuthRule, ...]] = {}
+        self._auth_rules: tuple[PriorAuthRule, ...] | None = None
+        self._codes: dict[tuple[tuple[tuple[str, str], ...], tuple[str, ...]], tuple[Any, ...]] = {}
+        self._history: dict[HistoryKey, dict[str, float]] = {}
+
+    def date(self, value: Any) -> dt.date | None:
+        """Return :func:`to_date` of a value, remembered for strings (a batch shares a few dates)."""
+        if type(value) is not str:
+            return to_date(value)
+        try:
+            return self._dates[value]
+        except KeyError:
+            day = self._dates[value] = to_date(value)
+            return day
+
+    def history_features(self, index: ExceptionHistory | HistoryLayer, key: HistoryKey | None) -> dict[str, float]:
+        """Return the history features of an exception, which depend only on its key (day, payer, CARC)."""
+        if key is None:
+            return _MISSING_HISTORY
+        try:
+            return self._history[key]
+        except KeyError:
+            values = self._history[key] = index.key_features(key)
+            return values
+
+    def _kind(self, payer_id: Any, evidence: Any) -> str:
+        indicator = evidence.get("filing_indicator") if isinstance(evidence, Mapping) else None
+        key = (payer_id, indicator)
+        try:
+            return self._kinds[key]
+        except KeyError:
+            kind = self._kinds[key] = _payer_kind(payer_id, indicator, self.payer_kinds)
+            return kind
+        except TypeError:
+            return _payer_kind(payer_id, indicator, self.payer_kinds)
+
+    def _filing_limit_days(self, kind: str) -> float | None:
+        try:
+            return self._filing_days[kind]
+        except KeyError:
+            limit = timely_filing_limit(kind)
+            days = self._filing_days[kind] = float(limit.days) if limit else None
+            return days
+
+    def _auth_rules_for(self, payer_id: Any, kind: str, code: str) -> tuple[PriorAuthRule, ...]:
+        """Return the prior authorization rules that cover this payer and procedure on some date.
+
+        ``PriorAuthRule.matches`` without a date checks the payer, the payer kind and the code
+        range only, so a rule matches on a date when it is one of these and its dates cover the day.
+        """
+        key = (payer_id, kind, code)
+        try:
+            return self._auth[key]
+        except KeyError:
+            pass
+        except TypeError:
+            return tuple(rule for rule in prior_auth_rules() if rule.matches(payer_id, kind, code, None))
+        if self._auth_rules is None:
+            self._auth_rules = prior_auth_rules()
+        rules = self._auth[key] = tuple(rule for rule in self._auth_rules if rule.matches(payer_id, kind, code, None))
+        return rules
+
+    def _needs_auth(self, payer_id: Any, kind: str, procedures: Sequence[str], service_date: dt.date | None) -> float:
+        # features.codesets.prior_auth_required for each procedure, with the rule table read once.
+        for code in procedures:
+            rules = self._auth_rules_for(payer_id, kind, code)
+            if rules and any(rule.matches(payer_id, kind, code, service_date) for rule in rules):
+                return 1.0
+        return 0.0
+
+    def _code_columns(self, adjustments: Sequence[tuple[str, str, float]], rarcs: list[str]) -> tuple[Any, ...]:
+        key = (tuple([(group, reason) for group, reason, _ in adjustments]), tuple(rarcs))
+        try:
+            return self._codes[key]
+        except KeyError:
+            codes = self._codes[key] = _code_features(adjustments, rarcs)
+            return codes
+
+    def row(
+        self, payload: Mapping[str, Any], adjustments: Sequence[tuple[str, str, float]],
+        history_values: Mapping[str, float],
+    ) -> dict[str, Any]:
+        """Build one raw feature row; see :func:`exception_features`."""
+        get = payload.get
+        rarcs = [str(code) for code in get("rarc_codes") or []]
+        procedures = [str(code) for code in get("procedure_codes") or []]
+        diagnoses = [str(code) for code in get("diagnosis_codes") or []]
+        evidence = get("evidence") or {}
+        is_mapping = isinstance(evidence, Mapping)
+
+        billed = to_float(get("billed_amount"))
+        paid = to_float(get("paid_amount"))
+        at_risk = to_float(get("amount_at_risk"))
+        service_date = self.date(get("service_date"))
+        detected_on = self.date(get("detected_on"))
+        days_since_service = float((detected_on - service_date).days) if service_date and detected_on else _NAN
+        payer_id = get("payer_id")
+        kind = self._kind(payer_id, evidence)
+        filing_days = self._filing_limit_days(kind)
+        codes = self._code_columns(adjustments, rarcs)
+        first_procedure = first_value(procedures)
+        first_diagnosis = first_value(diagnoses)
+
+        row: dict[str, Any] = {
+            "kind": get("kind"),
+            "finding_code": get("code"),
+            "payer_id": payer_id,
+            "payer_kind": kind,
+            "claim_status": get("claim_status"),
+            "carc_1": codes[0],
+            "carc_2": codes[1],
+            "group_1": codes[2],
+            "group_carc_1": codes[3],
+            "carc_category_1": codes[4],
+            "rarc_1": codes[5],
+            "rarc_2": codes[6],
+            "code_set": codes[7],
+            "carc_count": codes[8],
+            "rarc_count": codes[9],
+            "adjustment_count": codes[10],
+            "procedure_1": first_procedure,
+            "procedure_group_1": procedure_group(first_procedure),
+            "diagnosis_1": first_diagnosis,
+            "diagnosis_chapter": icd10_chapter(first_diagnosis),
+            "billed_amount": billed,
+            "paid_amount": paid,
+            "amount_at_risk": at_risk,
+            "paid_ratio": _ratio(paid, billed),
+            "risk_ratio": _ratio(at_risk, billed),
+            "days_since_service": days_since_service,
+            "days_to_filing_deadline": (
+                filing_days - days_since_service
+                if filing_days is not None and not math.isnan(days_since_service) else _NAN
+            ),
+            "days_to_appeal_deadline": float(appeal_window_days(kind)) if get("kind") in PAYMENT_KINDS else _NAN,
+            "procedure_needs_auth": self._needs_auth(payer_id, kind, procedures, service_date),
+            "line_count": to_float(evidence.get("line_count")) if is_mapping else _NAN,
+            "procedure_count": float(len(procedures)),
+            "diagnosis_count": float(len(diagnoses)),
+            "claim_candidates": _evidence_number(evidence, "claim_candidates"),
+        }
+        row.update(_adjusted_totals(adjustments))
+        row.update(history_values)
+        return row
 
 
 def exception_features(
@@ -222,54 +401,8 @@ def exception_features(
     exceptions detected strictly earlier, so a feature row never leaks the label or anything that
     happened later. Without a history, the history features are missing (NaN).
     """
-    adjustments = adjustments_by_size(payload)
-    rarcs = [str(code) for code in payload.get("rarc_codes") or []]
-    procedures = [str(code) for code in payload.get("procedure_codes") or []]
-    diagnoses = [str(code) for code in payload.get("diagnosis_codes") or []]
-    evidence = payload.get("evidence") or {}
-
-    billed = to_float(payload.get("billed_amount"))
-    paid = to_float(payload.get("paid_amount"))
-    at_risk = to_float(payload.get("amount_at_risk"))
-    service_date = to_date(payload.get("service_date"))
-    detected_on = to_date(payload.get("detected_on"))
-    days_since_service = (
-        float((detected_on - service_date).days) if service_date and detected_on else float("nan")
-    )
-    kind = _payer_kind(payload, payer_kinds)
-
-    row: dict[str, Any] = {
-        "kind": payload.get("kind"),
-        "finding_code": payload.get("code"),
-        "payer_id": payload.get("payer_id"),
-        "payer_kind": kind,
-        "claim_status": payload.get("claim_status"),
-        **_code_features(adjustments, rarcs),
-        "procedure_1": first_value(procedures),
-        "procedure_group_1": procedure_group(first_value(procedures)),
-        "diagnosis_1": first_value(diagnoses),
-        "diagnosis_chapter": icd10_chapter(first_value(diagnoses)),
-        "billed_amount": billed,
-        "paid_amount": paid,
-        "amount_at_risk": at_risk,
-        "paid_ratio": _ratio(paid, billed),
-        "risk_ratio": _ratio(at_risk, billed),
-        "days_since_service": days_since_service,
-        **_deadline_features(payload, kind, days_since_service),
-        "procedure_needs_auth": _needs_auth(payload, kind, procedures),
-        "line_count": to_float(evidence.get("line_count")) if isinstance(evidence, Mapping) else float("nan"),
-        "procedure_count": float(len(procedures)),
-        "diagnosis_count": float(len(diagnoses)),
-        "claim_candidates": _evidence_number(evidence, "claim_candidates"),
-    }
-    for group in GROUP_CODES:
-        total = sum(amount for g, _, amount in adjustments if g == group and not math.isnan(amount))
-        row[f"adjusted_{group.lower()}"] = float(total)
-    if history is not None:
-        row.update(history.features(payload))
-    else:
-        row.update({name: float("nan") for name in HISTORY_FEATURES})
-    return row
+    history_values = history.features(payload) if history is not None else _MISSING_HISTORY
+    return _RowBuilder(payer_kinds).row(payload, adjustments_by_size(payload), history_values)
 
 
 @dataclass
@@ -318,9 +451,26 @@ class FeatureSpec:
         strictly before it.
         """
         base = history if history is not None else self.history
-        index = HistoryLayer(base)
-        index.add(payloads)
-        return [exception_features(payload, history=index, payer_kinds=self.payer_kinds) for payload in payloads]
+        builder = _RowBuilder(self.payer_kinds)
+        # Each payload's adjustments are read once, for its history key, its event and its row.
+        adjustments = [adjustments_by_size(payload) for payload in payloads]
+        keys = [history_key(payload, adjusted) for payload, adjusted in zip(payloads, adjustments, strict=True)]
+        index: ExceptionHistory | HistoryLayer
+        # A row counts only exceptions detected strictly before its day. So when the whole batch
+        # shares one day (one request, a daily run), no row counts another and the rows count the
+        # history alone. The batch's events (two hashes each) are then neither built nor indexed.
+        if len({key.detected_on for key in keys if key is not None}) > 1 or base is None:
+            index = HistoryLayer(base)
+            index.add_events(
+                event_from_payload(payload, adjusted)
+                for payload, adjusted, key in zip(payloads, adjustments, keys, strict=True) if key is not None
+            )
+        else:
+            index = base
+        return [
+            builder.row(payload, adjusted, builder.history_features(index, key))
+            for payload, adjusted, key in zip(payloads, adjustments, keys, strict=True)
+        ]
 
     def fit(self, rows: Iterable[Mapping[str, Any]]) -> FeatureSpec:
         """Learn the category levels and the value frequencies from training rows."""
@@ -344,28 +494,15 @@ class FeatureSpec:
 
     def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Encode raw rows into a float matrix: level index for categories, NaN when missing."""
-        missing = float("nan")
-        categories = [
-            (name, {level: float(i) for i, level in enumerate(self.levels.get(name, []))}) for name in self.categorical
-        ]
-        numeric = self.numeric
-        frequencies = [(name, self.frequencies.get(name, {})) for name in self.frequency]
+        return self.encoder().encode(rows)
 
-        # Rows are built as Python lists and converted once, because writing a NumPy matrix cell by
-        # cell costs more than the values themselves.
-        data = []
-        for row in rows:
-            get = row.get
-            values = []
-            for name, lookup in categories:
-                value = get(name)
-                values.append(missing if value is None else lookup.get(str(value), missing))
-            values.extend([to_float(get(name)) for name in numeric])
-            for name, shares in frequencies:
-                value = get(name)
-                values.append(missing if value is None or value == "" else shares.get(str(value), 0.0))
-            data.append(values)
-        return np.array(data, dtype=np.float64).reshape(len(rows), len(self.columns))
+    def encoder(self) -> FeatureEncoder:
+        """Return an encoder that contains this spec's levels and frequencies as they are now.
+
+        Building the level lookups costs more than encoding one row, so a caller that encodes many
+        batches with a spec that no longer changes (a loaded model) keeps one encoder.
+        """
+        return FeatureEncoder(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Describe the spec as JSON: names, types, meanings, category levels and frequencies."""
@@ -395,3 +532,77 @@ class FeatureSpec:
         return cls(numeric=numeric, categorical=categorical, levels=levels, min_count=int(data.get("min_count", 3)),
                    frequency=frequency, frequencies=frequencies, payer_kinds=dict(data.get("payer_kinds", {})),
                    history=history)
+
+
+# Below this many rows a matrix is encoded row by row. From here on it is encoded column by column,
+# which pays a fixed cost per column but less per cell.
+COLUMN_ENCODING_ROWS = 8
+
+
+class FeatureEncoder:
+    """Encode raw rows as :meth:`FeatureSpec.encode` does, with the spec's lookups built once.
+
+    The encoder copies the spec's levels and frequencies when it is made: a spec changed later
+    (refitted) needs a new encoder.
+    """
+
+    def __init__(self, spec: FeatureSpec) -> None:
+        self.categorical = [
+            (name, {level: float(i) for i, level in enumerate(spec.levels.get(name, []))}) for name in spec.categorical
+        ]
+        self.numeric = tuple(spec.numeric)
+        self.frequency = [(name, dict(spec.frequencies.get(name, {}))) for name in spec.frequency]
+        self.width = len(self.categorical) + len(self.numeric) + len(self.frequency)
+        self.columns = spec.columns
+
+    def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Encode raw rows into a float matrix: level index for categories, NaN when missing."""
+        if len(rows) < COLUMN_ENCODING_ROWS:
+            return self._encode_rows(rows)
+        return self._encode_columns(rows)
+
+    def _encode_rows(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        missing = _NAN
+        # Rows are built as Python lists and converted once, because writing a NumPy matrix cell by
+        # cell costs more than the values themselves.
+        data = []
+        for row in rows:
+            get = row.get
+            values = []
+            for name, lookup in self.categorical:
+                value = get(name)
+                values.append(missing if value is None else lookup.get(str(value), missing))
+            values.extend([to_float(get(name)) for name in self.numeric])
+            for name, shares in self.frequency:
+                value = get(name)
+                values.append(missing if value is None or value == "" else shares.get(str(value), 0.0))
+            data.append(values)
+        return np.array(data, dtype=np.float64).reshape(len(rows), self.width)
+
+    def _encode_columns(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        missing = _NAN
+        matrix = np.empty((len(rows), self.width), dtype=np.float64)
+        column = 0
+        for name, lookup in self.categorical:
+            find = lookup.get
+            values = [row.get(name) for row in rows]
+            # str() only for values that are not plain strings: the same key, without a call per cell.
+            matrix[:, column] = [
+                find(value if type(value) is str else str(value), missing) if value is not None else missing
+                for value in values
+            ]
+            column += 1
+        for name in self.numeric:
+            values = [row.get(name) for row in rows]
+            # Feature rows hold floats; anything else goes through to_float, cell by cell.
+            matrix[:, column] = values if set(map(type, values)) <= {float} else [to_float(value) for value in values]
+            column += 1
+        for name, shares in self.frequency:
+            find = shares.get
+            values = [row.get(name) for row in rows]
+            matrix[:, column] = [
+                missing if value is None or value == "" else find(value if type(value) is str else str(value), 0.0)
+                for value in values
+            ]
+            column += 1
+        return matrix

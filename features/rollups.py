@@ -8,6 +8,7 @@ limits of :mod:`features.codesets` for the "days to deadline" features.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -78,6 +79,12 @@ def procedure_group(code: str | None) -> str | None:
     """Return the CPT section or HCPCS Level II letter group of a procedure code, or None if unknown."""
     if not code:
         return None
+    return _procedure_group(code)
+
+
+# Feature rows look up the same few codes again and again, and the results never change.
+@functools.lru_cache(maxsize=4096)
+def _procedure_group(code: str) -> str:
     code = code.strip().upper()
     if len(code) == 5 and code[:4].isdigit() and code[4] in _CPT_CATEGORY_SUFFIX:
         return _CPT_CATEGORY_SUFFIX[code[4]]
@@ -96,6 +103,11 @@ def icd10_chapter(code: str | None) -> str | None:
     """Return the ICD-10-CM chapter of a diagnosis code (with or without the dot), or None if unknown."""
     if not code:
         return None
+    return _icd10_chapter(code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _icd10_chapter(code: str) -> str | None:
     category = code.replace(".", "").strip().upper()[:3]
     if len(category) < 3:
         return None

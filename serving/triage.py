@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -36,13 +36,20 @@ def _amount(value: Any) -> Decimal:
         return Decimal("0")
 
 
-def _unseen_kind(payload: Mapping[str, Any], model: TriageModel) -> str | None:
-    """Return the exception's kind when the model's training data held no exception of that kind."""
+def _unseen_kind(payload: Mapping[str, Any], known: Collection[str] | None) -> str | None:
+    """Return the exception's kind when the model's training data held no exception of that kind.
+
+    ``known`` contains the kinds the model was trained on (None when the bundle does not list them).
+    """
     kind = payload.get("kind")
-    known = model.spec.levels.get("kind")
     if kind is None or known is None or str(kind) in known:
         return None
     return str(kind)
+
+
+def _feature_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the row as the prediction record stores it, with None for NaN, which JSON cannot carry."""
+    return {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
 
 
 def triage_batch(
@@ -62,15 +69,24 @@ def triage_batch(
     started = time.perf_counter()
     rows, heads = model.predict(payloads, history=history)
     elapsed_ms = (time.perf_counter() - started) * 1000.0
-    per_item_ms = elapsed_ms / len(payloads)
+    latency_ms = round(elapsed_ms / len(payloads), 3)
     now = dt.datetime.now(dt.UTC)
+
+    # Looked up once per batch, because they are the same for every exception.
+    levels = model.spec.levels.get("kind")
+    known_kinds = frozenset(levels) if levels is not None else None
+    model_name, model_version = model.name, model.version
+    head_lists = list(heads.items())
+    type_predictions = heads["type"]
+    priorities = heads.get("priority")
+    resolutions = heads.get("resolution")
 
     outcomes = []
     for i, payload in enumerate(payloads):
-        item_heads = {name: predictions[i] for name, predictions in heads.items()}
-        type_prediction = item_heads["type"]
-        priority = item_heads["priority"].label if "priority" in item_heads else None
-        resolution = item_heads["resolution"].label if "resolution" in item_heads else None
+        item_heads = {name: predictions[i] for name, predictions in head_lists}
+        type_prediction = type_predictions[i]
+        priority = priorities[i].label if priorities is not None else None
+        resolution = resolutions[i].label if resolutions is not None else None
         exception_id = str(payload["exception_id"])
         decision = route_exception(
             exception_id=exception_id,
@@ -80,24 +96,24 @@ def triage_batch(
             amount_at_risk=_amount(payload.get("amount_at_risk")),
             predicted_resolution=resolution,
             policy=policy,
-            unseen_kind=_unseen_kind(payload, model),
+            unseen_kind=_unseen_kind(payload, known_kinds),
         )
         prediction = PredictionRecord(
             prediction_id=f"pred_{uuid.uuid4().hex[:20]}",
             exception_id=exception_id,
-            model_name=model.name,
-            model_version=model.version,
+            model_name=model_name,
+            model_version=model_version,
             predicted_type=type_prediction.label,
             confidence=round(type_prediction.confidence, 6),
             threshold=round(type_prediction.threshold, 6),
             probabilities=type_prediction.probabilities,
             explanation=type_prediction.explanation,
-            feature_values={k: (None if isinstance(v, float) and v != v else v) for k, v in rows[i].items()},
+            feature_values=_feature_values(rows[i]),
             route=decision.route,
             route_reason=decision.reason,
             queue=decision.queue,
             created_at=now,
-            latency_ms=round(per_item_ms, 3),
+            latency_ms=latency_ms,
             predicted_priority=priority,
             predicted_resolution=resolution,
             run_id=run_id,
@@ -106,7 +122,7 @@ def triage_batch(
 
     auto = sum(1 for outcome in outcomes if outcome.decision.route == "auto")
     logger.info("triaged %d exceptions with %s@%s: %d auto, %d review",
-                len(outcomes), model.name, model.version, auto, len(outcomes) - auto)
+                len(outcomes), model_name, model_version, auto, len(outcomes) - auto)
     return outcomes
 
 

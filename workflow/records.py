@@ -317,7 +317,26 @@ class ExceptionRecord:
 Record = Claim | ClaimPayment | Payment | ProviderAdjustment | Finding
 
 
+# Types that are JSON already. Most values are of one of these exact types, and a set look-up
+# skips the isinstance chain in _to_jsonable for them. Subclasses (a str enum such as Severity,
+# a NumPy float) miss the look-up and still take that chain.
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+# Field names of each dataclass type that _to_jsonable has converted. Which branch a value takes
+# depends only on its type, so a type found here skips the isinstance chain and dataclasses.fields().
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _to_jsonable(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if kind is dict:
+        return _dict_to_jsonable(value)
+    if kind is list or kind is tuple:
+        return [item if type(item) in _PLAIN_TYPES else _to_jsonable(item) for item in value]
+    names = _FIELD_NAMES.get(kind)
+    if names is not None:
+        return _dataclass_to_jsonable(value, names)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (dt.date, dt.datetime)):
@@ -325,12 +344,30 @@ def _to_jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        names = _FIELD_NAMES[kind] = tuple(field.name for field in dataclasses.fields(value))
+        return _dataclass_to_jsonable(value, names)
     if isinstance(value, dict):
-        return {str(k): _to_jsonable(v) for k, v in value.items()}
+        return _dict_to_jsonable(value)
     if isinstance(value, (list, tuple)):
-        return [_to_jsonable(v) for v in value]
+        return [_to_jsonable(item) for item in value]
     return value
+
+
+def _dict_to_jsonable(value: dict[Any, Any]) -> dict[str, Any]:
+    jsonable = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            key = str(key)
+        jsonable[key] = item if type(item) in _PLAIN_TYPES else _to_jsonable(item)
+    return jsonable
+
+
+def _dataclass_to_jsonable(value: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    jsonable = {}
+    for name in names:
+        item = getattr(value, name)
+        jsonable[name] = item if type(item) in _PLAIN_TYPES else _to_jsonable(item)
+    return jsonable
 
 
 def record_to_dict(record: Any) -> dict[str, Any]:

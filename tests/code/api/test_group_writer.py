@@ -55,3 +55,63 @@ def test_single_write_error_reaches_its_request(monkeypatch):
 
     with pytest.raises(ValueError, match="store unavailable"):
         anyio.run(writer.save, "only")
+
+
+class _Prepared:
+    def __init__(self, write: str) -> None:
+        self._write = write
+
+    def write(self) -> str:
+        return self._write
+
+
+def test_predict_and_save_returns_both(monkeypatch):
+    calls: list[list[str]] = []
+
+    def fake_writes(store, writes):
+        calls.append(list(writes))
+        return [[f"id-{write}"] for write in writes]
+
+    monkeypatch.setattr(triage_route, "save_api_prediction_writes", fake_writes)
+    writer = triage_route.GroupWriter(store=None)
+
+    async def main():
+        return await writer.predict_and_save(lambda: _Prepared("one"), limiter=anyio.CapacityLimiter(1))
+
+    prepared, created = anyio.run(main)
+
+    assert prepared.write() == "one"
+    assert created == ["id-one"]
+    assert calls == [["one"]]
+    assert writer.idle
+
+
+def test_predict_and_save_raises_write_error(monkeypatch):
+    def failing(store, writes):
+        raise ValueError("store unavailable")
+
+    monkeypatch.setattr(triage_route, "save_api_prediction_writes", failing)
+    writer = triage_route.GroupWriter(store=None)
+
+    async def main():
+        return await writer.predict_and_save(lambda: _Prepared("one"), limiter=anyio.CapacityLimiter(1))
+
+    with pytest.raises(ValueError, match="store unavailable"):
+        anyio.run(main)
+    assert writer.idle
+
+
+def test_predict_error_writes_nothing(monkeypatch):
+    calls: list[object] = []
+    monkeypatch.setattr(triage_route, "save_api_prediction_writes", lambda store, writes: calls.append(writes))
+    writer = triage_route.GroupWriter(store=None)
+
+    def predict():
+        raise RuntimeError("model failed")
+
+    async def main():
+        return await writer.predict_and_save(predict, limiter=anyio.CapacityLimiter(1))
+
+    with pytest.raises(RuntimeError, match="model failed"):
+        anyio.run(main)
+    assert calls == []

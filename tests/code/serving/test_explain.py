@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import pickle
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import lightgbm as lgb
@@ -9,7 +14,14 @@ import numpy as np
 import pytest
 import shap
 
-from serving.explain import PredictedClassExplainer, split_model_by_class
+from serving.explain import (
+    PREDICT_CONTRIB,
+    PREDICT_RAW_SCORE,
+    PredictedClassExplainer,
+    SingleRowPredictor,
+    single_row_ready,
+    split_model_by_class,
+)
 from serving.model import TriageModel
 
 MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "default"
@@ -93,3 +105,148 @@ def test_bundle_heads_match_full_shap_values() -> None:
 
         np.testing.assert_allclose(ours.values, full[np.arange(200), :, classes], atol=1e-6, err_msg=name)
         np.testing.assert_allclose(ours.values.sum(axis=1) + ours.base, raw[np.arange(200), classes], atol=1e-6, err_msg=name)
+
+
+def test_single_row_raw_scores_equal_booster_predict(trained) -> None:
+    booster, matrix = trained
+    predictor = SingleRowPredictor(booster, PREDICT_RAW_SCORE)
+
+    ours = np.array([predictor.predict(row) for row in matrix])
+
+    np.testing.assert_array_equal(ours, booster.predict(matrix, raw_score=True))
+
+
+def test_single_row_contributions_equal_booster_predict(trained) -> None:
+    booster, matrix = trained
+    explainer = PredictedClassExplainer(booster)
+
+    for class_index, class_booster in enumerate(explainer.class_boosters):
+        ours = np.array([explainer.explain_row(row, class_index) for row in matrix[:50]])
+
+        np.testing.assert_array_equal(ours, class_booster.predict(matrix[:50], pred_contrib=True))
+
+
+def test_one_row_explains_as_in_a_batch(trained) -> None:
+    booster, matrix = trained
+    _, classes = _predicted(booster, matrix)
+    explainer = PredictedClassExplainer(booster)
+    batch = explainer.explain(matrix, classes)
+
+    for i in range(0, len(matrix), 7):
+        one = explainer.explain(matrix[i:i + 1], classes[i:i + 1])
+
+        np.testing.assert_array_equal(one.values, batch.values[i:i + 1])
+        np.testing.assert_array_equal(one.base, batch.base[i:i + 1])
+
+
+def test_lone_row_of_class_explains_as_booster(trained) -> None:
+    booster, matrix = trained
+    classes = np.zeros(40, dtype=np.int64)
+    classes[17] = 3  # the only row of class 3 goes through the single-row API
+    explainer = PredictedClassExplainer(booster)
+
+    ours = explainer.explain(matrix[:40], classes)
+
+    expected = explainer.class_boosters[3].predict(matrix[17:18], pred_contrib=True)[0]
+    np.testing.assert_array_equal(ours.values[17], expected[:-1])
+    assert ours.base[17] == expected[-1]
+
+
+def test_single_row_threads_equal_one_thread(trained) -> None:
+    booster, matrix = trained
+    _, classes = _predicted(booster, matrix)
+    scores = SingleRowPredictor(booster, PREDICT_RAW_SCORE)
+    explainer = PredictedClassExplainer(booster)
+    expected_scores = booster.predict(matrix, raw_score=True)
+    expected_contributions = explainer.explain(matrix, classes)
+    threads = 8
+    start = threading.Barrier(threads)
+
+    def predict_all(offset: int) -> bool:
+        start.wait()
+        # Each thread walks the rows from its own offset, so different rows are in flight at once.
+        for step in range(len(matrix)):
+            i = (offset * 37 + step) % len(matrix)
+            output = explainer.explain_row(matrix[i], int(classes[i]))
+            if not np.array_equal(scores.predict(matrix[i]), expected_scores[i]):
+                return False
+            if not np.array_equal(output[:-1], expected_contributions.values[i]):
+                return False
+        return True
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(predict_all, range(threads)))
+
+    assert results == [True] * threads
+
+
+def test_single_row_handle_freed_with_thread(trained) -> None:
+    booster, matrix = trained
+    predictor = SingleRowPredictor(booster, PREDICT_RAW_SCORE)
+    handles = []
+
+    def predict_once() -> None:
+        predictor.predict(matrix[0])
+        handles.append(weakref.ref(predictor._local.config))
+
+    thread = threading.Thread(target=predict_once)
+    thread.start()
+    thread.join()
+    gc.collect()
+
+    assert handles and handles[0]() is None
+    np.testing.assert_array_equal(predictor.predict(matrix[0]), booster.predict(matrix[:1], raw_score=True)[0])
+
+
+def test_single_row_handles_freed_with_predictor(trained) -> None:
+    booster, matrix = trained
+    predictor = SingleRowPredictor(booster, PREDICT_RAW_SCORE)
+    handles = []
+    predicted = threading.Event()
+    release = threading.Event()
+
+    def predict_and_wait() -> None:
+        predictor.predict(matrix[0])
+        handles.append(weakref.ref(predictor._local.config))
+        predicted.set()
+        release.wait(10)
+
+    # One handle in this thread and one in a thread that is still running when the predictor goes.
+    thread = threading.Thread(target=predict_and_wait)
+    thread.start()
+    predicted.wait(10)
+    predictor.predict(matrix[0])
+    handles.append(weakref.ref(predictor._local.config))
+    del predictor
+    gc.collect()
+    alive = [handle() is not None for handle in handles]
+    release.set()
+    thread.join()
+
+    assert alive == [False, False]
+
+
+def test_single_row_predictor_survives_pickling(trained) -> None:
+    booster, matrix = trained
+    predictor = SingleRowPredictor(booster, PREDICT_CONTRIB)
+    predictor.predict(matrix[0])
+
+    copy = pickle.loads(pickle.dumps(predictor))
+
+    np.testing.assert_array_equal(copy.predict(matrix[1]), booster.predict(matrix[1:2], pred_contrib=True)[0])
+
+
+def test_single_row_rejects_wrong_width(trained) -> None:
+    booster, matrix = trained
+    predictor = SingleRowPredictor(booster, PREDICT_RAW_SCORE)
+
+    with pytest.raises(ValueError, match="needs 6 feature values"):
+        predictor.predict(matrix[0, :5])
+
+
+def test_single_row_ready_needs_float_model_width() -> None:
+    assert single_row_ready(np.zeros((1, 6)), 6)
+    assert single_row_ready(np.zeros((1, 6), dtype=np.float32), 6)
+    # Booster.predict reads integers as float32 and reports a wrong width itself.
+    assert not single_row_ready(np.zeros((1, 6), dtype=np.int64), 6)
+    assert not single_row_ready(np.zeros((1, 5)), 6)

@@ -1,0 +1,108 @@
+"""Checkpoint a SQLite store's write-ahead log in a background thread, off the request path.
+
+In WAL mode SQLite appends each commit to the ``-wal`` file and copies the pages back into the
+database file at a checkpoint. By default the commit that pushes the log past 1,000 pages runs
+that checkpoint itself, with its disk flushes, so one API request in every few dozen waited
+several milliseconds longer than the rest. While a :class:`WalCheckpointer` runs, connections
+raise their own threshold to ``DEFERRED_AUTOCHECKPOINT_PAGES`` (a bound on the log's size if the
+thread falls behind) and a daemon thread runs passive checkpoints, which do not wait for readers
+or writers, every ``interval_s`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+__all__ = ["DEFAULT_AUTOCHECKPOINT_PAGES", "DEFERRED_AUTOCHECKPOINT_PAGES", "WalCheckpointer"]
+
+logger = logging.getLogger(__name__)
+
+# SQLite's own default for PRAGMA wal_autocheckpoint.
+DEFAULT_AUTOCHECKPOINT_PAGES = 1000
+# About 40 MB of log at the default 4 KiB page size.
+DEFERRED_AUTOCHECKPOINT_PAGES = 10_000
+CHECKPOINT_INTERVAL_S = 0.25
+# A failing checkpoint is logged this many times, then only counted.
+LOGGED_FAILURES = 3
+
+
+class WalCheckpointer:
+    """A daemon thread that checkpoints one SQLite engine's write-ahead log at a fixed interval."""
+
+    def __init__(self, engine: Engine, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
+        if engine.dialect.name != "sqlite":
+            raise ValueError(f"WAL checkpoints apply to SQLite only, not to {engine.dialect.name}")
+        self.engine = engine
+        self.interval_s = interval_s
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        event.listen(engine, "checkout", self._set_autocheckpoint)
+
+    @property
+    def running(self) -> bool:
+        """True while the background thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread; connections checked out from now on defer their own checkpoints."""
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sqlite-wal-checkpoints", daemon=True)
+        self._thread.start()
+        logger.info("started WAL checkpoints every %.2f s", self.interval_s)
+
+    def stop(self) -> None:
+        """Stop the thread after one last checkpoint; connections go back to SQLite's default threshold."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join()
+        self._thread = None
+        logger.info("stopped WAL checkpoints")
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """Run one passive checkpoint now; return SQLite's (busy, log frames, checkpointed frames)."""
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                busy, log_frames, checkpointed = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+        return int(busy), int(log_frames), int(checkpointed)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._checkpoint_logging_errors()
+        self._checkpoint_logging_errors()
+
+    def _checkpoint_logging_errors(self) -> None:
+        try:
+            self.checkpoint()
+        except Exception as error:
+            # The next commit past DEFERRED_AUTOCHECKPOINT_PAGES still checkpoints, so a failure
+            # here costs latency, not data; the thread keeps trying.
+            self.failures += 1
+            if self.failures <= LOGGED_FAILURES:
+                logger.warning("WAL checkpoint failed (%d so far): %s", self.failures, error)
+
+    def _set_autocheckpoint(self, dbapi_connection: Any, connection_record: Any, _proxy: Any) -> None:
+        pages = DEFERRED_AUTOCHECKPOINT_PAGES if self.running else DEFAULT_AUTOCHECKPOINT_PAGES
+        if connection_record.info.get("wal_autocheckpoint", DEFAULT_AUTOCHECKPOINT_PAGES) == pages:
+            return
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={pages}")
+        finally:
+            cursor.close()
+        connection_record.info["wal_autocheckpoint"] = pages
