@@ -7,6 +7,12 @@ several milliseconds longer than the rest. While a :class:`WalCheckpointer` runs
 raise their own threshold to ``DEFERRED_AUTOCHECKPOINT_PAGES`` (a bound on the log's size if the
 thread falls behind) and a daemon thread runs passive checkpoints, which do not wait for readers
 or writers, every ``interval_s`` seconds.
+
+A passive checkpoint copies pages but never moves the log back to its start while commits keep
+arriving, because some frames are always newer than the copy. So when the log passes
+``RESTART_LOG_FRAMES`` the thread follows with a RESTART checkpoint: it holds off writers while it
+copies the few frames the passive pass left, then the next commit starts the log from the
+beginning. Its busy timeout is short, so a long read makes it give up, not stall the writers.
 """
 
 from __future__ import annotations
@@ -17,7 +23,12 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-__all__ = ["DEFAULT_AUTOCHECKPOINT_PAGES", "DEFERRED_AUTOCHECKPOINT_PAGES", "WalCheckpointer"]
+__all__ = [
+    "DEFAULT_AUTOCHECKPOINT_PAGES",
+    "DEFERRED_AUTOCHECKPOINT_PAGES",
+    "RESTART_LOG_FRAMES",
+    "WalCheckpointer",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +37,10 @@ DEFAULT_AUTOCHECKPOINT_PAGES = 1000
 # About 40 MB of log at the default 4 KiB page size.
 DEFERRED_AUTOCHECKPOINT_PAGES = 10_000
 CHECKPOINT_INTERVAL_S = 0.25
+# About 16 MB of log at the default 4 KiB page size.
+RESTART_LOG_FRAMES = 4000
+# Milliseconds a RESTART checkpoint waits for writers and readers before it gives up until the next round.
+RESTART_BUSY_TIMEOUT_MS = 50
 # A failing checkpoint is logged this many times, then only counted.
 LOGGED_FAILURES = 3
 
@@ -67,18 +82,39 @@ class WalCheckpointer:
         self._thread = None
         logger.info("stopped WAL checkpoints")
 
-    def checkpoint(self) -> tuple[int, int, int]:
-        """Run one passive checkpoint now; return SQLite's (busy, log frames, checkpointed frames)."""
+    def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
+        """Run one checkpoint now; return SQLite's (busy, log frames, checkpointed frames).
+
+        ``mode`` is PASSIVE, which waits for no reader or writer, or RESTART, which waits up to
+        ``RESTART_BUSY_TIMEOUT_MS`` for writers and readers and lets the next commit start the log over.
+        """
+        if mode not in ("PASSIVE", "RESTART"):
+            raise ValueError(f"invalid checkpoint mode {mode!r}: expected PASSIVE or RESTART")
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
+                if mode == "RESTART":
+                    return self._restart(cursor)
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 busy, log_frames, checkpointed = cursor.fetchone()
             finally:
                 cursor.close()
         finally:
             connection.close()
+        return int(busy), int(log_frames), int(checkpointed)
+
+    @staticmethod
+    def _restart(cursor: Any) -> tuple[int, int, int]:
+        cursor.execute("PRAGMA busy_timeout")
+        pooled_timeout_ms = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA busy_timeout={RESTART_BUSY_TIMEOUT_MS}")
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(RESTART)")
+            busy, log_frames, checkpointed = cursor.fetchone()
+        finally:
+            # The connection goes back to the pool, where writers expect their usual timeout.
+            cursor.execute(f"PRAGMA busy_timeout={pooled_timeout_ms}")
         return int(busy), int(log_frames), int(checkpointed)
 
     def _run(self) -> None:
@@ -88,7 +124,9 @@ class WalCheckpointer:
 
     def _checkpoint_logging_errors(self) -> None:
         try:
-            self.checkpoint()
+            _busy, log_frames, _checkpointed = self.checkpoint()
+            if log_frames >= RESTART_LOG_FRAMES:
+                self.checkpoint("RESTART")
         except Exception as error:
             # The next commit past DEFERRED_AUTOCHECKPOINT_PAGES still checkpoints, so a failure
             # here costs latency, not data; the thread keeps trying.

@@ -41,13 +41,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Seconds a SQLite writer waits for another writer's lock before it fails with "database is locked".
 SQLITE_BUSY_TIMEOUT_S = 30
 
-# PRAGMA synchronous of every SQLite connection, from this environment variable. FULL, the
-# default, flushes the write-ahead log to disk at every commit. NORMAL flushes it only at
-# checkpoints. A commit then still survives a crash of the process, and the database stays
-# consistent, but the last commits before a power loss or an operating-system crash may roll back.
+# PRAGMA synchronous of every SQLite connection, from this environment variable. NORMAL, the
+# default and SQLite's advice for WAL mode, flushes the write-ahead log to disk at checkpoints, not
+# at every commit. A commit survives a crash of the process and the database stays consistent, but
+# the commits since the last checkpoint may roll back after a power loss or an operating-system
+# crash. FULL flushes at every commit, so each commit also waits for the disk.
 SQLITE_SYNCHRONOUS_VARIABLE = "TRIAGE_SQLITE_SYNCHRONOUS"
 SQLITE_SYNCHRONOUS_MODES = ("off", "normal", "full", "extra")
-DEFAULT_SQLITE_SYNCHRONOUS = "full"
+DEFAULT_SQLITE_SYNCHRONOUS = "normal"
 
 # orjson writes dates and dataclasses by itself, but the stdlib json it replaces rejects them. With
 # these options orjson rejects them too, so dump_json hands them on to json.dumps, which raises.
@@ -102,7 +103,7 @@ def sqlite_synchronous() -> str:
     if value not in SQLITE_SYNCHRONOUS_MODES:
         raise StoreError(
             f"invalid {SQLITE_SYNCHRONOUS_VARIABLE}={value!r}: expected one of {', '.join(SQLITE_SYNCHRONOUS_MODES)}; "
-            "use full (the default) to flush every commit to disk, or normal to flush only at WAL checkpoints"
+            "use normal (the default) to flush the log at WAL checkpoints, or full to flush it at every commit"
         )
     return value
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import text
 
-from workflow.store import open_store
-from workflow.store.checkpoints import DEFAULT_AUTOCHECKPOINT_PAGES, DEFERRED_AUTOCHECKPOINT_PAGES
+from workflow.store import checkpoints, open_store
+from workflow.store.checkpoints import DEFAULT_AUTOCHECKPOINT_PAGES, DEFERRED_AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 
 def _autocheckpoint(store) -> int:
@@ -79,3 +80,55 @@ def test_only_sqlite_files_get_checkpoints(store) -> None:
     started = store.start_wal_checkpoints()
 
     assert started is (store.engine.dialect.name == "sqlite")
+
+
+def test_restart_checkpoint_starts_log_over(tmp_path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        checkpointer = WalCheckpointer(store.engine)
+        _write_rows(store, 500)
+
+        busy, log_frames, checkpointed = checkpointer.checkpoint("RESTART")
+        _write_rows(store, 1)
+        _, log_after, _ = checkpointer.checkpoint()
+
+        assert busy == 0
+        assert checkpointed == log_frames
+        assert log_after < log_frames
+
+
+def test_restart_keeps_pooled_busy_timeout(tmp_path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        with store.engine.connect() as connection:
+            before = connection.execute(text("PRAGMA busy_timeout")).scalar()
+
+        WalCheckpointer(store.engine).checkpoint("RESTART")
+
+        with store.engine.connect() as connection:
+            after = connection.execute(text("PRAGMA busy_timeout")).scalar()
+        assert after == before
+
+
+def test_invalid_checkpoint_mode_is_rejected(tmp_path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        with pytest.raises(ValueError, match="'TRUNCATE'"):
+            WalCheckpointer(store.engine).checkpoint("TRUNCATE")
+
+
+def test_large_log_is_restarted_by_thread(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(checkpoints, "RESTART_LOG_FRAMES", 10)
+    with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        checkpointer = WalCheckpointer(store.engine)
+        modes: list[str] = []
+        real_checkpoint = checkpointer.checkpoint
+
+        def record(mode: str = "PASSIVE"):
+            modes.append(mode)
+            return real_checkpoint(mode)
+
+        monkeypatch.setattr(checkpointer, "checkpoint", record)
+        _write_rows(store, 500)
+
+        checkpointer._checkpoint_logging_errors()
+
+        assert modes == ["PASSIVE", "RESTART"]
+        assert checkpointer.failures == 0

@@ -17,17 +17,17 @@ def _pragma(engine, name: str):
         return connection.execute(text(f"PRAGMA {name}")).scalar()
 
 
-def test_sqlite_defaults_to_full_with_wal(tmp_path, monkeypatch) -> None:
+def test_sqlite_defaults_to_normal_with_wal(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv(SQLITE_SYNCHRONOUS_VARIABLE, raising=False)
     engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
 
-    assert _pragma(engine, "synchronous") == SYNCHRONOUS_NUMBERS["full"]
+    assert _pragma(engine, "synchronous") == SYNCHRONOUS_NUMBERS["normal"]
     assert _pragma(engine, "journal_mode") == "wal"
     assert _pragma(engine, "foreign_keys") == 1
     engine.dispose()
 
 
-@pytest.mark.parametrize("mode", ["normal", "EXTRA", " off "])
+@pytest.mark.parametrize("mode", ["full", "EXTRA", " off "])
 def test_sqlite_synchronous_follows_variable(tmp_path, monkeypatch, mode) -> None:
     monkeypatch.setenv(SQLITE_SYNCHRONOUS_VARIABLE, mode)
     engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
@@ -39,5 +39,5 @@ def test_sqlite_synchronous_follows_variable(tmp_path, monkeypatch, mode) -> Non
 def test_invalid_synchronous_names_value(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv(SQLITE_SYNCHRONOUS_VARIABLE, "sometimes")
 
-    with pytest.raises(StoreError, match=r"TRIAGE_SQLITE_SYNCHRONOUS='sometimes'.*normal, full"):
+    with pytest.raises(StoreError, match=r"TRIAGE_SQLITE_SYNCHRONOUS='sometimes'.*off, normal, full, extra"):
         create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
