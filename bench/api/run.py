@@ -167,6 +167,8 @@ def start_mlflow_server(work: Path, model_dir: Path) -> tuple[subprocess.Popen[b
     tracking_uri = f"sqlite:///{work / 'mlflow.db'}"
     os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
     mlflow.set_tracking_uri(tracking_uri)
+    # Without an artifact location MLflow writes the logged model under ./mlruns in the project.
+    mlflow.create_experiment("bench-api", artifact_location=(work / "artifacts").as_uri())
     mlflow.set_experiment("bench-api")
     from training.mlflow_model import log_bundle
 
@@ -298,6 +300,10 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=BATCHES,
                         help="batches of 1,000 sent to each server; 0 skips the batch figures (default 3)")
     args = parser.parse_args()
+    if args.requests < 2:
+        parser.error(f"invalid --requests {args.requests}: expected 2 or more, so p50 and p99 exist")
+    if args.batches < 0:
+        parser.error(f"invalid --batches {args.batches}: expected 0 or more")
     logging.basicConfig(level=logging.WARNING)
     from workflow.store.database import sqlite_synchronous
 

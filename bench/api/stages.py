@@ -6,7 +6,7 @@ Run it from the project root::
 
 It calls the route's own functions one after another on a fresh SQLite store, without HTTP or
 threads, and prints the median and 90th percentile of each stage in milliseconds. The first fifth
-of the repeats warm up and are left out.
+of the repeats (at least one) warm up and are left out.
 """
 
 from __future__ import annotations
@@ -70,16 +70,25 @@ def time_stages(model_dir: Path, batch_size: int, repeats: int) -> dict[str, lis
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("batch_size", nargs="?", type=int, default=1, help="exceptions per request (default 1)")
-    parser.add_argument("--repeats", type=int, default=None, help="requests to time (default 300 for one exception, else 8)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="requests to time, 2 or more (default 300 for one exception, else 8)")
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "default", help="bundle folder")
     args = parser.parse_args()
     if args.batch_size < 1:
         parser.error(f"invalid batch size {args.batch_size}: expected 1 or more")
-    repeats = args.repeats or (300 if args.batch_size == 1 else 8)
+    if args.repeats is not None and args.repeats < 2:
+        parser.error(f"invalid --repeats {args.repeats}: expected 2 or more, one of them to warm up")
+    repeats = args.repeats
+    if repeats is None:
+        repeats = 300 if args.batch_size == 1 else 8
 
     times = time_stages(args.model, args.batch_size, repeats)
-    warm_up = repeats // 5
-    print(f"{repeats - warm_up} requests of {args.batch_size} exceptions, milliseconds:")
+    from workflow.store.database import sqlite_synchronous
+
+    warm_up = max(1, repeats // 5)
+    noun = "exception" if args.batch_size == 1 else "exceptions"
+    print(f"{repeats - warm_up} requests of {args.batch_size} {noun} after {warm_up} to warm up, "
+          f"SQLite synchronous={sqlite_synchronous()}, milliseconds:")
     for stage, values in times.items():
         kept = sorted(values[warm_up:])
         print(f"  {stage:9s} median {statistics.median(kept):8.2f}  p90 {kept[int(len(kept) * 0.9)]:8.2f}")

@@ -68,7 +68,12 @@ def list_command(db: DbOption = None) -> None:
     from workflow.store import open_store
     from workflow.store.governance import list_api_keys
 
-    with open_store(db or Settings().store_url) as store:
-        for item in list_api_keys(store):
-            revoked = item["revoked_at"].isoformat() if item["revoked_at"] else "active"
-            typer.echo(f"{item['name']}\t{item['role']}\t{item['created_at'].isoformat()}\t{revoked}")
+    try:
+        with open_store(db or Settings().store_url) as store:
+            keys = list_api_keys(store)
+    except TriageError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=2) from None
+    for item in keys:
+        revoked = item["revoked_at"].isoformat() if item["revoked_at"] else "active"
+        typer.echo(f"{item['name']}\t{item['role']}\t{item['created_at'].isoformat()}\t{revoked}")

@@ -162,7 +162,11 @@ def serve_command(
 
     settings = Settings()
     logging.getLogger().setLevel(logging.INFO)
-    application = create_app(store_url=db or settings.store_url)
+    try:
+        application = create_app(store_url=db or settings.store_url)
+    except TriageError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=2) from None
     # uvicorn's access log prints full paths and query strings, which can carry claim or member
     # identifiers; the API's own middleware logs each request with its request id instead.
     uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info",

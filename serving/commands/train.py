@@ -17,6 +17,7 @@ from rich.table import Table
 from serving.cli import app
 from training.model_card import update_model_card
 from serving.settings import DEFAULT_MODEL_PATH
+from workflow.errors import TriageError
 
 if TYPE_CHECKING:
     from training.dataset import LabelledData
@@ -131,7 +132,11 @@ def train_command(
         parts = []
         if from_store:
             update("reading reviewer decisions from the store")
-            parts.append(store_labelled_data(from_store))
+            try:
+                parts.append(store_labelled_data(from_store))
+            except TriageError as error:
+                console.print(f"[red]error:[/red] {error}")
+                raise typer.Exit(code=2) from None
         if not from_store or mix_simulated:
             parts.append(simulate_labelled_data(seed, TRAINING_START, months, claims_per_month, update))
         data = combine_labelled_data(*parts) if len(parts) > 1 else parts[0]

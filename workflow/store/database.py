@@ -99,10 +99,12 @@ def create_store_engine(url: str) -> Engine:
 
 def sqlite_synchronous() -> str:
     """Return the PRAGMA synchronous mode for SQLite connections from TRIAGE_SQLITE_SYNCHRONOUS."""
-    value = os.environ.get(SQLITE_SYNCHRONOUS_VARIABLE, DEFAULT_SQLITE_SYNCHRONOUS).strip().lower()
+    raw = os.environ.get(SQLITE_SYNCHRONOUS_VARIABLE, "")
+    # A variable set to nothing, as shells and env files often leave it, means the default.
+    value = raw.strip().lower() or DEFAULT_SQLITE_SYNCHRONOUS
     if value not in SQLITE_SYNCHRONOUS_MODES:
         raise StoreError(
-            f"invalid {SQLITE_SYNCHRONOUS_VARIABLE}={value!r}: expected one of {', '.join(SQLITE_SYNCHRONOUS_MODES)}; "
+            f"invalid {SQLITE_SYNCHRONOUS_VARIABLE}={raw!r}: expected one of {', '.join(SQLITE_SYNCHRONOUS_MODES)}; "
             "use normal (the default) to flush the log at WAL checkpoints, or full to flush it at every commit"
         )
     return value

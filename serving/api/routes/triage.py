@@ -258,14 +258,14 @@ def _render(outcomes: Sequence[TriageOutcome], model: TriageModel, *, request_id
     """
     descriptions = feature_descriptions(model)
     reference = _model_ref_dict(model)
-    return orjson.dumps({
-        "request_id": request_id,
-        "model": reference,
-        "results": [
-            _result_dict(outcome, descriptions, reference, exception_created=outcome.prediction.exception_id in created)
-            for outcome in outcomes
-        ],
-    })
+    # A batch may name one new exception twice; only its first result stored it.
+    not_yet_reported = set(created)
+    results = []
+    for outcome in outcomes:
+        exception_id = outcome.prediction.exception_id
+        results.append(_result_dict(outcome, descriptions, reference, exception_created=exception_id in not_yet_reported))
+        not_yet_reported.discard(exception_id)
+    return orjson.dumps({"request_id": request_id, "model": reference, "results": results})
 
 
 def _context(outcome: TriageOutcome, *, request_id: str, actor: str, model: TriageModel) -> PredictionContext:

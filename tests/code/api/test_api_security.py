@@ -161,3 +161,27 @@ def test_apikeys_command_creates_and_revokes(tmp_path) -> None:
     assert created.stdout.strip().splitlines()[-1].startswith("trk_")
     assert revoked.exit_code == 0
     assert again.exit_code == 1
+
+
+@pytest.mark.parametrize("command", [
+    ["apikeys", "list"],
+    ["serve", "--port", "8999"],
+    ["train", "--from-store", "STORE", "--output", "OUT", "--no-mlflow"],
+])
+def test_store_error_exits_cleanly(tmp_path, monkeypatch, command) -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+    from workflow.store.database import SQLITE_SYNCHRONOUS_VARIABLE
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    monkeypatch.setenv(SQLITE_SYNCHRONOUS_VARIABLE, "sometimes")
+    monkeypatch.setenv("TRIAGE_STORE_URL", url)
+    placeholders = {"STORE": url, "OUT": str(tmp_path / "bundle")}
+    arguments = [placeholders.get(part, part) for part in command]
+
+    result = CliRunner().invoke(app, arguments)
+
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "TRIAGE_SQLITE_SYNCHRONOUS='sometimes'" in " ".join(result.output.split())

@@ -441,3 +441,13 @@ def test_api_checkpoints_sqlite_in_background(store_url, bundle, api_settings) -
 
     assert running is (store.engine.dialect.name == "sqlite")
     assert store._checkpointer is None or not store._checkpointer.running
+
+
+def test_repeated_id_reports_one_creation(api, make_exception) -> None:
+    body = _body(make_exception, "EXC-TWICE")
+
+    results = api.post("/v1/triage", json={"exceptions": [body, body]}).json()["results"]
+
+    assert [result["exception_created"] for result in results] == [True, False]
+    assert api.store.counts()["exceptions"] == 1
+    assert api.store.counts()["predictions"] == 2

@@ -36,8 +36,16 @@ def test_sqlite_synchronous_follows_variable(tmp_path, monkeypatch, mode) -> Non
     engine.dispose()
 
 
-def test_invalid_synchronous_names_value(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv(SQLITE_SYNCHRONOUS_VARIABLE, "sometimes")
+def test_empty_synchronous_means_default(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(SQLITE_SYNCHRONOUS_VARIABLE, "")
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
 
-    with pytest.raises(StoreError, match=r"TRIAGE_SQLITE_SYNCHRONOUS='sometimes'.*off, normal, full, extra"):
+    assert _pragma(engine, "synchronous") == SYNCHRONOUS_NUMBERS["normal"]
+    engine.dispose()
+
+
+def test_invalid_synchronous_names_value(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(SQLITE_SYNCHRONOUS_VARIABLE, "Sometimes ")
+
+    with pytest.raises(StoreError, match=r"TRIAGE_SQLITE_SYNCHRONOUS='Sometimes '.*off, normal, full, extra"):
         create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
