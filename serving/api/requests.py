@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from workflow.records import ExceptionRecord, Source
 
@@ -37,6 +37,17 @@ X12Id = Annotated[str, Field(min_length=1, max_length=80, pattern=NO_NUL)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False)]
 CodeList = Annotated[list[Annotated[str, Field(max_length=80)]], Field(max_length=200)]
+
+
+def _reject_numeric_date(value: Any) -> Any:
+    # Pydantic reads a number as Unix time, so 86400 would become 1970-01-02; a workflow system
+    # that sends a number for a date has a bug that should surface here.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("expected a date as a YYYY-MM-DD string, not a number")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_reject_numeric_date)]
 
 
 class SourceIn(BaseModel):
@@ -70,8 +81,8 @@ class ExceptionIn(BaseModel):
     claim_id: X12Id | None = None
     payer_id: X12Id | None = None
     amount_at_risk: Money = Field(description="Money at stake, as a decimal string such as \"125.40\".")
-    service_date: dt.date | None = None
-    detected_on: dt.date
+    service_date: IsoDate | None = None
+    detected_on: IsoDate
     claim_status: str | None = Field(default=None, max_length=8)
     group_codes: CodeList = Field(default_factory=list)
     carc_codes: CodeList = Field(default_factory=list)

@@ -451,3 +451,16 @@ def test_repeated_id_reports_one_creation(api, make_exception) -> None:
     assert [result["exception_created"] for result in results] == [True, False]
     assert api.store.counts()["exceptions"] == 1
     assert api.store.counts()["predictions"] == 2
+
+
+@pytest.mark.parametrize("field", ["detected_on", "service_date"])
+def test_numeric_date_is_problem(api, make_exception, field) -> None:
+    body = {**_body(make_exception), field: 86400}
+
+    response = api.post("/v1/triage", json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert field in response.text
+    assert "YYYY-MM-DD" in response.text
+    assert "86400" not in response.text
