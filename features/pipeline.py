@@ -600,9 +600,14 @@ class FeatureEncoder:
         for name, shares in self.frequency:
             find = shares.get
             values = [row.get(name) for row in rows]
-            matrix[:, column] = [
-                missing if value is None or value == "" else find(value if type(value) is str else str(value), 0.0)
-                for value in values
-            ]
+            matrix[:, column] = [_frequency_share(find, value, missing) for value in values]
             column += 1
         return matrix
+
+
+def _frequency_share(find: Any, value: Any, missing: float) -> float:
+    """Return a category's share in the training data, 0.0 for an unseen one, ``missing`` for no value."""
+    if value is None or value == "":
+        return missing
+    key = value if type(value) is str else str(value)
+    return find(key, 0.0)

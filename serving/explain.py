@@ -193,8 +193,8 @@ class SingleRowPredictor:
     """Raw scores or contributions of one row through LightGBM's single-row C API.
 
     ``Booster.predict`` spends about 40 us in Python around each call (an inner predictor, the
-    parameters as a string, array checks), which is more than predicting one row of raw scores
-    costs (LightGBM 4.7 on the 2-core development machine: 59 us against 23 us). The single-row API
+    parameters as a string, array checks). That is more than predicting one row of raw scores
+    costs: 59 us against 23 us with LightGBM 4.7 on a 2-core machine. The single-row API
     parses the parameters once into a handle. LightGBM 4.x locks the booster for each single-row
     prediction, but the handle's buffers are not shared: each thread gets its own handle (the API's
     background jobs predict beside the request threads), freed when the thread ends or when the

@@ -90,8 +90,8 @@ def main() -> None:
     print(f"{repeats - warm_up} requests of {args.batch_size} {noun} after {warm_up} to warm up, "
           f"SQLite synchronous={sqlite_synchronous()}, milliseconds:")
     for stage, values in times.items():
-        kept = sorted(values[warm_up:])
-        print(f"  {stage:9s} median {statistics.median(kept):8.2f}  p90 {kept[int(len(kept) * 0.9)]:8.2f}")
+        measured = sorted(values[warm_up:])
+        print(f"  {stage:9s} median {statistics.median(measured):8.2f}  p90 {measured[int(len(measured) * 0.9)]:8.2f}")
 
 
 if __name__ == "__main__":
