@@ -48,6 +48,26 @@ def _header(scope: Scope, name: str) -> str | None:
     return None
 
 
+def _route_template(scope: Scope) -> str:
+    """Return the path template of the route that served the request, or ``unmatched``.
+
+    FastAPI's own routes record themselves in the scope; Starlette routes such as ``/docs`` and
+    ``/openapi.json`` do not, so a path with no parameters is matched against the app's routes.
+    A path with parameters is never used as it is, because it may hold an id a caller put there.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if template:
+        return template
+    path = scope.get("path", "")
+    app = scope.get("app")
+    for candidate in getattr(app, "routes", ()):
+        candidate_path = getattr(candidate, "path", None)
+        if candidate_path == path and "{" not in candidate_path:
+            return candidate_path
+    return "unmatched"
+
+
 async def _send_problem(send: Send, status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> None:
     body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
     raw_headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
@@ -90,8 +110,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = _route_template(scope)
             self.metrics.observe_request(scope["method"], template, status_holder["status"], elapsed)
             logger.info(
                 "request %s %s %s -> %d in %.1f ms",

@@ -67,10 +67,13 @@ async def _http_error(_request: Request, exc: Any) -> JSONResponse:
     return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
 
-async def _validation_error(_request: Request, exc: Any) -> JSONResponse:
+async def _validation_error(request: Request, exc: Any) -> JSONResponse:
     json_error = next((error for error in exc.errors() if error.get("type") == "json_invalid"), None)
     if json_error is not None:
         return _invalid_json(json_error)
+    body_error = _whole_body_error(exc.errors(), request.headers.get("content-type"))
+    if body_error is not None:
+        return problem_response(422, body_error, errors=[FieldError(field="body", location="body", message=body_error)])
     errors = [_field_error(error) for error in exc.errors()]
     if errors:
         first = errors[0]
@@ -78,6 +81,27 @@ async def _validation_error(_request: Request, exc: Any) -> JSONResponse:
     else:
         detail = "The request is invalid."
     return problem_response(422, detail, errors=errors)
+
+
+def _whole_body_error(errors: list[dict[str, Any]], content_type: str | None) -> str | None:
+    """Explain an error about the body as a whole: missing, sent as another media type, or not an object.
+
+    FastAPI parses a body as JSON only when its Content-Type is JSON, and reports a missing body
+    as a missing field called ``body``; the caller needs to know what to change instead.
+    """
+    location = tuple(errors[0].get("loc", ())) if len(errors) == 1 else ()
+    # POST /v1/triage names the branch of its body union after "body".
+    if location[:1] != ("body",) or location[1:] not in ((), *((tag,) for tag in BODY_UNION_TAGS)):
+        return None
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if errors[0].get("type") == "missing":
+        return "The request body is empty. Send one JSON object with Content-Type: application/json."
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        return ("The request body was not read as JSON because its Content-Type is not application/json. "
+                "Send it with Content-Type: application/json.")
+    if errors[0].get("type") in ("model_attributes_type", "dict_type", "model_type"):
+        return "The request body must be one JSON object, not an array, a string or a number."
+    return None
 
 
 def _invalid_json(error: dict[str, Any]) -> JSONResponse:

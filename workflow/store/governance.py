@@ -60,6 +60,7 @@ __all__ = [
     "OPEN_STATUSES",
     "PRIORITY_ORDER",
     "AlreadyResolvedError",
+    "ClaimedByAnotherError",
     "ApiKey",
     "ApiPredictionWrite",
     "IdempotencyRecord",
@@ -713,6 +714,10 @@ class AlreadyResolvedError(Exception):
     """A decision was sent for a resolved exception without ``reopen``, which would replace its outcome."""
 
 
+class ClaimedByAnotherError(Exception):
+    """A decision was sent for an exception that another reviewer has claimed and not yet decided."""
+
+
 def record_decision(
     store: Store,
     *,
@@ -725,6 +730,7 @@ def record_decision(
     outcome: str | None = None,
     amount_recovered: Decimal | None = None,
     reopen: bool = False,
+    override_claim: bool = False,
 ) -> dict[str, Any] | None:
     """Record a reviewer's accept or override of the latest prediction, and the outcome if any.
 
@@ -735,9 +741,14 @@ def record_decision(
     exception takes one only with ``reopen``, which first writes a ``reopened`` audit event;
     ``reopen`` changes nothing on an exception that is not resolved.
 
+    An exception claimed from a queue (status ``assigned``) takes decisions only from the reviewer
+    who claimed it, unless ``override_claim`` is set (the API sets it for admin keys); the
+    ``decided`` event then names the reviewer whose claim was overridden.
+
     Returns the decision, or None when the exception does not exist. Raises AlreadyResolvedError
-    for a resolved exception without ``reopen``, and ValueError when ``accept`` has no prediction
-    to accept or ``override`` leaves the type unknown.
+    for a resolved exception without ``reopen``, ClaimedByAnotherError for an exception another
+    reviewer holds, and ValueError when ``accept`` has no prediction to accept or ``override``
+    leaves the type unknown.
     """
     from workflow.store.store import _audit_event
 
@@ -755,6 +766,9 @@ def record_decision(
             return None
         events = []
         from_status = exception.status
+        claimed_by = _claim_holder(session, exception_id) if exception.status == ASSIGNED_STATUS else None
+        if claimed_by is not None and claimed_by != decided_by and not override_claim:
+            raise ClaimedByAnotherError(f"exception {exception_id} is claimed by another reviewer")
         if exception.status == RESOLVED_STATUS:
             if not reopen:
                 raise AlreadyResolvedError(f"exception {exception_id} is resolved; send reopen to decide again")
@@ -799,10 +813,22 @@ def record_decision(
             "to_status": new_status,
             "outcome": outcome,
         }
+        if claimed_by is not None and claimed_by != decided_by:
+            details["overrode_claim_of"] = claimed_by
         events.append(_audit_event(entity_id=exception_id, action="decided", actor=decided_by, at=now, details=details))
         session.execute(insert(AuditEventRow), events)
     logger.info("decision %s recorded on exception %s", decision["decision_id"], exception_id)
     return decision
+
+
+def _claim_holder(session: Session, exception_id: str) -> str | None:
+    """Return who holds the latest claim on an exception (the API key's name), or None when it was never claimed."""
+    return session.scalar(
+        select(AssignmentRow.assigned_to)
+        .where(AssignmentRow.exception_id == exception_id)
+        .order_by(AssignmentRow.id.desc())
+        .limit(1)
+    )
 
 
 def _set_decided_status(session: Session, exception_id: str, status: str, *, reopening: bool, at: dt.datetime) -> None:

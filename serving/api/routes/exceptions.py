@@ -8,16 +8,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from serving.api.requests import NO_NUL
 from serving.api.deps import StoreDep
-from serving.api.requests import DecisionRequest
+from serving.api.requests import NO_NUL, DecisionRequest
 from serving.api.schemas import DecisionResponse, ExceptionDetail, ExceptionSummary, Page, Problem
-from serving.api.security import AnyRole, ReviewerOrAdmin
+from serving.api.security import ADMIN, AnyRole, ReviewerOrAdmin
 from workflow.store import Store
 from workflow.store.governance import (
     EXCEPTION_KINDS,
     EXCEPTION_STATUSES,
     AlreadyResolvedError,
+    ClaimedByAnotherError,
     exception_decisions,
     list_exceptions as list_exception_page,
     record_decision,
@@ -55,11 +55,19 @@ PROBLEM_RESPONSES = {422: {"model": Problem, "description": "A parameter is inva
 NOT_FOUND = {404: {"model": Problem, "description": "No exception has this id."}}
 NOT_FOUND_DETAIL = "No exception has the requested id. List exceptions with GET /v1/exceptions to find one."
 ALREADY_RESOLVED = {
-    409: {"model": Problem, "description": "The exception is resolved and the decision does not set reopen."}
+    409: {
+        "model": Problem,
+        "description": "The exception is resolved and the decision does not set reopen, "
+        "or another reviewer has claimed it.",
+    }
 }
 ALREADY_RESOLVED_DETAIL = (
     "The exception is already resolved, and a second decision would replace its outcome. Send the "
     "decision again with \"reopen\": true to reopen the exception and record it, or leave the exception as it is."
+)
+CLAIMED_BY_ANOTHER_DETAIL = (
+    "Another reviewer has claimed this exception from its queue and has not decided it yet. Claim the next "
+    "item with POST /v1/queues/{name}/claim, or ask an admin to decide it; an admin key overrides the claim."
 )
 
 # Fields of the stored evidence that the detail also shows at the top level, in the shape
@@ -145,7 +153,9 @@ def decide(
     Each decision becomes a training label (see `Store.labelled_exceptions`). With an outcome the
     exception becomes `resolved`, without one `reviewed`. A `reviewed` exception takes further
     decisions, and the latest is its label. A decision on a `resolved` exception is rejected with
-    409 unless it sets `reopen`, which records a `reopened` audit event before the decision.
+    409 unless it sets `reopen`, which records a `reopened` audit event before the decision. An
+    exception another reviewer has claimed is also rejected with 409; an admin key may decide it,
+    and the audit event names the claim it overrode.
     """
     _check_labels(request, body)
     try:
@@ -160,9 +170,12 @@ def decide(
             outcome=body.outcome,
             amount_recovered=body.amount_recovered,
             reopen=body.reopen,
+            override_claim=caller.role == ADMIN,
         )
     except AlreadyResolvedError:
         raise HTTPException(409, detail=ALREADY_RESOLVED_DETAIL) from None
+    except ClaimedByAnotherError:
+        raise HTTPException(409, detail=CLAIMED_BY_ANOTHER_DETAIL) from None
     except ValueError as error:
         raise HTTPException(422, detail=str(error)) from None
     if decision is None:

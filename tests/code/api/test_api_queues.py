@@ -170,6 +170,51 @@ def test_decision_on_unknown_exception_is_problem(api) -> None:
     assert response.status_code == 404
 
 
+def test_decision_on_item_another_reviewer_claimed_is_conflict(queued) -> None:
+    from workflow.store.governance import create_api_key
+
+    claimed = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+    other = {"X-API-Key": create_api_key(queued.store, name="second-reviewer", role="reviewer")}
+
+    response = queued.client.post(f"/v1/exceptions/{claimed}/decision", headers=other, json={"decision": "accept"})
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM
+    assert "claimed" in response.json()["detail"]
+    assert queued.get(f"/v1/exceptions/{claimed}").json()["status"] == "assigned"
+
+
+def test_claim_holder_decides_claimed_item(queued) -> None:
+    claimed = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+
+    response = queued.post(f"/v1/exceptions/{claimed}/decision", role="reviewer", json={"decision": "accept"})
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "reviewed"
+
+
+def test_admin_decision_overrides_claim_and_says_so(queued) -> None:
+    claimed = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+
+    response = queued.post(f"/v1/exceptions/{claimed}/decision", role="admin", json={"decision": "accept"})
+
+    assert response.status_code == 201
+    decided = queued.get(f"/v1/exceptions/{claimed}").json()["audit_events"][-1]
+    assert decided["action"] == "decided"
+    assert decided["actor"] == "admin-key"
+    assert decided["details"]["overrode_claim_of"] == "reviewer-key"
+
+
+def test_unclaimed_item_takes_any_reviewers_decision(queued) -> None:
+    from workflow.store.governance import create_api_key
+
+    other = {"X-API-Key": create_api_key(queued.store, name="second-reviewer", role="reviewer")}
+
+    response = queued.client.post("/v1/exceptions/EXC-LOW/decision", headers=other, json={"decision": "accept"})
+
+    assert response.status_code == 201
+
+
 def test_decisions_become_training_labels(queued) -> None:
     queued.post("/v1/exceptions/EXC-LOW/decision", role="reviewer", json={"decision": "accept"})
     queued.post("/v1/exceptions/EXC-AUTO/decision", role="reviewer", json={"decision": "accept"})

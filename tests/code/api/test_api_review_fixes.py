@@ -230,6 +230,31 @@ def test_invalid_json_on_triage_names_body(api) -> None:
     assert "EXC-1" not in response.text
 
 
+@pytest.mark.parametrize("path", ["/v1/triage", "/v1/exceptions/EXC-DEC/decision"])
+def test_empty_body_says_it_is_empty(decided, path) -> None:
+    response = decided.post(path, content=b"", headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["detail"].startswith("The request body is empty.")
+
+
+@pytest.mark.parametrize("path", ["/v1/triage", "/v1/exceptions/EXC-DEC/decision"])
+def test_json_sent_as_text_names_the_content_type(decided, path) -> None:
+    response = decided.post(path, content=b'{"decision": "accept"}', headers={"Content-Type": "text/plain; MEM0001"})
+
+    assert response.status_code == 422
+    assert "Content-Type: application/json" in response.json()["detail"]
+    assert "MEM0001" not in response.text
+
+
+def test_array_body_asks_for_one_object(api) -> None:
+    response = api.post("/v1/triage", content=b"[]", headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("The request body must be one JSON object")
+
+
 # Closed filter values
 
 

@@ -106,6 +106,19 @@ def test_metrics_use_prometheus_format(api) -> None:
     assert 'triage_http_requests_total{method="GET",route="/v1/exceptions",status="200"} 1.0' in response.text
 
 
+def test_metrics_name_documentation_routes_and_hide_unknown_paths(api) -> None:
+    api.client.get("/openapi.json")
+    api.client.get("/docs")
+    api.client.get("/no-such-page/MEMBER123")
+
+    text = api.client.get("/metrics").text
+
+    assert 'route="/openapi.json",status="200"' in text
+    assert 'route="/docs",status="200"' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "MEMBER123" not in text
+
+
 # Keys in the store
 
 

@@ -373,6 +373,24 @@ def test_nul_character_is_problem(api, make_exception) -> None:
     assert response.headers["content-type"] == PROBLEM
 
 
+def test_nul_in_an_evidence_key_is_problem(api, make_exception) -> None:
+    body = _body(make_exception)
+    body["evidence"] = {"details": [{"note\u0000": "x"}]}
+
+    response = api.post("/v1/triage", json=body)
+
+    assert response.status_code == 422
+
+
+def test_backslash_text_that_spells_the_nul_escape_is_accepted(api, make_exception) -> None:
+    body = _body(make_exception)
+    body["message"] = "a literal \\u0000 in free text"
+
+    response = api.post("/v1/triage", json=body)
+
+    assert response.status_code == 200
+
+
 def test_nul_in_path_is_problem(api) -> None:
     response = api.get("/v1/exceptions/EXC%00X")
 
