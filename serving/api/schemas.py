@@ -289,6 +289,12 @@ class ClaimResponse(BaseModel):
     exception: ExceptionDetail
 
 
+class ReleaseResponse(BaseModel):
+    exception_id: str
+    queue: str | None
+    status: str = Field(description="The exception's status after the release: in_review, auto_routed or open.")
+
+
 class DecisionResponse(BaseModel):
     decision_id: str
     exception_id: str

@@ -61,11 +61,13 @@ __all__ = [
     "PRIORITY_ORDER",
     "AlreadyResolvedError",
     "ClaimedByAnotherError",
+    "NotClaimedError",
     "ApiKey",
     "ApiPredictionWrite",
     "IdempotencyRecord",
     "PredictionContext",
     "claim_next",
+    "release_claim",
     "compute_kpis",
     "count_active_api_keys",
     "create_api_key",
@@ -678,6 +680,71 @@ def _take(session: Session, *, exception_id: str, queue: str, reviewer: str) -> 
         ],
     )
     return True
+
+
+class NotClaimedError(Exception):
+    """A release was sent for an exception that is not claimed (its status is not ``assigned``)."""
+
+
+def release_claim(store: Store, *, exception_id: str, released_by: str, override_claim: bool = False) -> dict[str, Any] | None:
+    """Give a claimed exception back to its queue, so the next claim may hand it to someone else.
+
+    Only the reviewer holding the claim may release it, unless ``override_claim`` is set (the API
+    sets it for admin keys). The exception stays in its queue and goes back to the status its
+    latest prediction's route gives. A ``released`` audit event names the claim's holder.
+
+    Returns the exception id, queue and new status, or None when the exception does not exist.
+    Raises NotClaimedError when it is not claimed and ClaimedByAnotherError when another
+    reviewer holds it.
+    """
+    from workflow.store.store import _audit_event
+
+    now = utc_now()
+    with store._transaction(f"release exception {exception_id}") as session:
+        exception = session.get(ExceptionRow, exception_id, with_for_update=True)
+        if exception is None:
+            return None
+        if exception.status != ASSIGNED_STATUS:
+            raise NotClaimedError(f"exception {exception_id} is not claimed")
+        holder = _claim_holder(session, exception_id)
+        if holder != released_by and not override_claim:
+            raise ClaimedByAnotherError(f"exception {exception_id} is claimed by another reviewer")
+        route = session.scalar(
+            select(PredictionRow.route)
+            .where(PredictionRow.exception_id == exception_id)
+            .order_by(PredictionRow.created_at.desc(), PredictionRow.prediction_id.desc())
+            .limit(1)
+        )
+        new_status = _status_after_release(route)
+        # The status condition repeats the check in the UPDATE, because SQLite reads outside the
+        # write transaction and a concurrent decision may have moved the exception meanwhile.
+        result = session.execute(
+            update(ExceptionRow)
+            .where(ExceptionRow.exception_id == exception_id, ExceptionRow.status == ASSIGNED_STATUS)
+            .values(status=new_status, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise NotClaimedError(f"exception {exception_id} was decided or released by a concurrent request")
+        details = {"queue": exception.queue, "from_status": ASSIGNED_STATUS, "to_status": new_status, "claimed_by": holder}
+        session.execute(
+            insert(AuditEventRow),
+            [_audit_event(entity_id=exception_id, action="released", actor=released_by, at=now, details=details)],
+        )
+        queue = exception.queue
+    logger.info("exception %s released to queue %s", exception_id, queue)
+    return {"exception_id": exception_id, "queue": queue, "status": new_status}
+
+
+def _status_after_release(route: str | None) -> str:
+    """Return the status routing gives an exception whose latest prediction has ``route``."""
+    from workflow.store.store import AUTO_ROUTE
+
+    if route is None:
+        return "open"
+    if route == AUTO_ROUTE:
+        return "auto_routed"
+    return "in_review"
 
 
 def queue_stats(store: Store, *, sla_hours: float, now: dt.datetime | None = None) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from serving.api.deps import StoreDep
 from serving.api.requests import NO_NUL, DecisionRequest
-from serving.api.schemas import DecisionResponse, ExceptionDetail, ExceptionSummary, Page, Problem
+from serving.api.schemas import DecisionResponse, ExceptionDetail, ExceptionSummary, Page, Problem, ReleaseResponse
 from serving.api.security import ADMIN, AnyRole, ReviewerOrAdmin
 from workflow.store import Store
 from workflow.store.governance import (
@@ -18,9 +18,11 @@ from workflow.store.governance import (
     EXCEPTION_STATUSES,
     AlreadyResolvedError,
     ClaimedByAnotherError,
+    NotClaimedError,
     exception_decisions,
     list_exceptions as list_exception_page,
     record_decision,
+    release_claim,
 )
 from workflow.taxonomy import EXCEPTION_TYPES
 
@@ -67,7 +69,8 @@ ALREADY_RESOLVED_DETAIL = (
 )
 CLAIMED_BY_ANOTHER_DETAIL = (
     "Another reviewer has claimed this exception from its queue and has not decided it yet. Claim the next "
-    "item with POST /v1/queues/{name}/claim, or ask an admin to decide it; an admin key overrides the claim."
+    "item with POST /v1/queues/{name}/claim, or ask an admin to decide or release it; an admin key overrides "
+    "the claim."
 )
 
 # Fields of the stored evidence that the detail also shows at the top level, in the shape
@@ -182,6 +185,40 @@ def decide(
         raise HTTPException(404, detail=NOT_FOUND_DETAIL)
     status = "resolved" if body.outcome is not None else "reviewed"
     return DecisionResponse(**{key: decision[key] for key in DecisionResponse.model_fields if key in decision}, status=status)
+
+
+NOT_RELEASABLE = {
+    409: {"model": Problem, "description": "The exception is not claimed, or another reviewer has claimed it."}
+}
+NOT_CLAIMED_DETAIL = (
+    "The exception is not claimed, so there is no claim to release. Claim work with POST /v1/queues/{name}/claim."
+)
+
+
+@router.post(
+    "/{exception_id}/release",
+    response_model=ReleaseResponse,
+    responses={**NOT_FOUND, **NOT_RELEASABLE, **PROBLEM_RESPONSES},
+)
+def release(caller: ReviewerOrAdmin, store: StoreDep, exception_id: ExceptionId) -> ReleaseResponse:
+    """Give a claimed exception back to its queue undecided, so the next claim may hand it to someone else.
+
+    The reviewer who claimed it may release it; an admin key may release anyone's claim. The
+    exception goes back to `in_review` (`auto_routed` when its latest prediction routed it
+    automatically), stays in its queue, and gets a `released` audit event naming the claim's
+    holder. An exception that is not claimed gets 409, as does another reviewer's claim.
+    """
+    try:
+        released = release_claim(
+            store, exception_id=exception_id, released_by=caller.name, override_claim=caller.role == ADMIN
+        )
+    except NotClaimedError:
+        raise HTTPException(409, detail=NOT_CLAIMED_DETAIL) from None
+    except ClaimedByAnotherError:
+        raise HTTPException(409, detail=CLAIMED_BY_ANOTHER_DETAIL) from None
+    if released is None:
+        raise HTTPException(404, detail=NOT_FOUND_DETAIL)
+    return ReleaseResponse(**released)
 
 
 def _check_labels(request: Request, body: DecisionRequest) -> None:

@@ -215,6 +215,65 @@ def test_unclaimed_item_takes_any_reviewers_decision(queued) -> None:
     assert response.status_code == 201
 
 
+def test_released_item_goes_back_to_its_queue_for_the_next_claim(queued) -> None:
+    claimed = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+
+    response = queued.post(f"/v1/exceptions/{claimed}/release", role="reviewer")
+
+    assert response.status_code == 200
+    assert response.json() == {"exception_id": claimed, "queue": "review", "status": "in_review"}
+    released = queued.get(f"/v1/exceptions/{claimed}").json()["audit_events"][-1]
+    assert released["action"] == "released"
+    assert released["details"]["claimed_by"] == "reviewer-key"
+    assert queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"] == claimed
+
+
+def test_release_of_another_reviewers_claim_is_conflict(queued) -> None:
+    from workflow.store.governance import create_api_key
+
+    claimed = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+    other = {"X-API-Key": create_api_key(queued.store, name="second-reviewer", role="reviewer")}
+
+    response = queued.client.post(f"/v1/exceptions/{claimed}/release", headers=other)
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM
+    assert queued.get(f"/v1/exceptions/{claimed}").json()["status"] == "assigned"
+
+
+def test_admin_releases_any_claim(queued) -> None:
+    claimed = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+
+    response = queued.post(f"/v1/exceptions/{claimed}/release", role="admin")
+
+    assert response.status_code == 200
+    released = queued.get(f"/v1/exceptions/{claimed}").json()["audit_events"][-1]
+    assert released["actor"] == "admin-key"
+    assert released["details"]["claimed_by"] == "reviewer-key"
+
+
+def test_auto_routed_item_is_released_as_auto_routed(queued) -> None:
+    queued.post("/v1/queues/auto.coding/claim", role="reviewer")
+
+    response = queued.post("/v1/exceptions/EXC-AUTO/release", role="reviewer")
+
+    assert response.json()["status"] == "auto_routed"
+
+
+@pytest.mark.parametrize(("exception_id", "status"), [("EXC-LOW", 409), ("EXC-NOPE", 404)])
+def test_release_without_claim_is_problem(queued, exception_id, status) -> None:
+    response = queued.post(f"/v1/exceptions/{exception_id}/release", role="reviewer")
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_workflow_key_may_not_release(queued) -> None:
+    claimed = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+
+    assert queued.post(f"/v1/exceptions/{claimed}/release", role="workflow").status_code == 403
+
+
 def test_decisions_become_training_labels(queued) -> None:
     queued.post("/v1/exceptions/EXC-LOW/decision", role="reviewer", json={"decision": "accept"})
     queued.post("/v1/exceptions/EXC-AUTO/decision", role="reviewer", json={"decision": "accept"})
