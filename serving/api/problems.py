@@ -86,8 +86,8 @@ async def _validation_error(request: Request, exc: Any) -> JSONResponse:
 def _whole_body_error(errors: list[dict[str, Any]], content_type: str | None) -> str | None:
     """Explain an error about the body as a whole: missing, sent as another media type, or not an object.
 
-    FastAPI parses a body as JSON only when its Content-Type is JSON, and reports a missing body
-    as a missing field called ``body``; the caller needs to know what to change instead.
+    FastAPI parses a body as JSON only when its Content-Type is JSON. It reports a missing body as
+    a missing field called ``body``. Both messages are replaced by what the caller should change.
     """
     location = tuple(errors[0].get("loc", ())) if len(errors) == 1 else ()
     # POST /v1/triage names the branch of its body union after "body".
@@ -96,11 +96,12 @@ def _whole_body_error(errors: list[dict[str, Any]], content_type: str | None) ->
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if errors[0].get("type") == "missing":
         return "The request body is empty. Send one JSON object with Content-Type: application/json."
-    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
-        return ("The request body was not read as JSON because its Content-Type is not application/json. "
-                "Send it with Content-Type: application/json.")
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        # Without a JSON Content-Type FastAPI hands the body on as bytes, unparsed.
+        return ("The request body was not read as JSON because the Content-Type header is missing or is not "
+                "application/json. Send it with Content-Type: application/json.")
     if errors[0].get("type") in ("model_attributes_type", "dict_type", "model_type"):
-        return "The request body must be one JSON object, not an array, a string or a number."
+        return "The request body must be one JSON object; it is another JSON value (an array, string, number, boolean or null)."
     return None
 
 

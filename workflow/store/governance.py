@@ -44,6 +44,7 @@ from workflow.store.models_governance import (
     PredictionContextRow,
 )
 from workflow.store import queries
+from workflow.store.driver_insert import DriverInsert
 from workflow.store.rows import exception_from_row, exception_values, prediction_values
 from workflow.store.types import utc_now
 
@@ -322,17 +323,26 @@ def _save_write(session: Session, write: ApiPredictionWrite, now: dt.datetime) -
     created_events = [_created_event(exception_id, e, actor=write.actor, at=now) for exception_id, e in fresh.items()]
 
     if predictions:
-        connection.execute(_INSERT_PREDICTIONS, [prediction_values(p) for p in predictions])
+        _insert_rows(connection, _INSERT_PREDICTIONS, _DRIVER_PREDICTIONS, [prediction_values(p) for p in predictions])
     updates = [values for exception_id, values in moves.items() if exception_id not in fresh]
     if updates:
         # An ORM bulk UPDATE by primary key, so it goes through the session.
         session.execute(update(ExceptionRow), updates)
     events = created_events + routed_events
     if events:
-        connection.execute(_INSERT_AUDIT_EVENTS, events)
+        _insert_rows(connection, _INSERT_AUDIT_EVENTS, _DRIVER_AUDIT_EVENTS, events)
     if contexts:
-        connection.execute(_INSERT_CONTEXTS, [_context_values(c) for c in contexts])
+        _insert_rows(connection, _INSERT_CONTEXTS, _DRIVER_CONTEXTS, [_context_values(c) for c in contexts])
     return list(fresh)
+
+
+def _insert_rows(connection: Connection, statement: Any, driver: DriverInsert, rows: list[dict[str, Any]]) -> None:
+    # SQLite takes the rows through the DB-API cursor (see workflow.store.driver_insert); other
+    # databases through SQLAlchemy, where PostgreSQL's driver pipelines them.
+    if connection.dialect.name == "sqlite":
+        driver.execute(connection, rows)
+    else:
+        connection.execute(statement, rows)
 
 
 # Below this many new exceptions, PostgreSQL's INSERT ... RETURNING is as fast as the pipelined
@@ -343,6 +353,9 @@ _INSERT_EXCEPTIONS = ExceptionRow.__table__.insert()
 _INSERT_PREDICTIONS = PredictionRow.__table__.insert()
 _INSERT_AUDIT_EVENTS = AuditEventRow.__table__.insert()
 _INSERT_CONTEXTS = PredictionContextRow.__table__.insert()
+_DRIVER_PREDICTIONS = DriverInsert(PredictionRow.__table__)
+_DRIVER_AUDIT_EVENTS = DriverInsert(AuditEventRow.__table__)
+_DRIVER_CONTEXTS = DriverInsert(PredictionContextRow.__table__)
 _Routed = tuple[
     dict[str, tuple[str, str | None]], dict[str, ExceptionRecord], dict[str, dict[str, Any]], list[dict[str, Any]]
 ]
@@ -701,7 +714,7 @@ def release_claim(store: Store, *, exception_id: str, released_by: str, override
 
     now = utc_now()
     with store._transaction(f"release exception {exception_id}") as session:
-        exception = session.get(ExceptionRow, exception_id, with_for_update=True)
+        exception = _locked_exception(session, exception_id)
         if exception is None:
             return None
         if exception.status != ASSIGNED_STATUS:
@@ -716,8 +729,8 @@ def release_claim(store: Store, *, exception_id: str, released_by: str, override
             .limit(1)
         )
         new_status = _status_after_release(route)
-        # The status condition repeats the check in the UPDATE, because SQLite reads outside the
-        # write transaction and a concurrent decision may have moved the exception meanwhile.
+        # _locked_exception keeps the row as it was read; the status condition in the UPDATE
+        # checks it once more at no cost.
         result = session.execute(
             update(ExceptionRow)
             .where(ExceptionRow.exception_id == exception_id, ExceptionRow.status == ASSIGNED_STATUS)
@@ -826,9 +839,7 @@ def record_decision(
 
     now = utc_now()
     with store._transaction(f"record decision on exception {exception_id}") as session:
-        # On PostgreSQL the row lock makes a concurrent decision on the same exception wait, so
-        # it reads the status this one sets. SQLite takes no lock here, which _set_decided_status covers.
-        exception = session.get(ExceptionRow, exception_id, with_for_update=True)
+        exception = _locked_exception(session, exception_id)
         if exception is None:
             return None
         events = []
@@ -888,6 +899,25 @@ def record_decision(
     return decision
 
 
+def _locked_exception(session: Session, exception_id: str) -> ExceptionRow | None:
+    """Read an exception so that no other transaction changes it before this one ends.
+
+    PostgreSQL locks the row (``FOR UPDATE``). SQLite has no row locks, so the transaction's first
+    statement is an UPDATE that changes nothing: it takes the database's write lock, and every
+    read after it sees the latest commit, which no claim, release or decision can change until
+    this transaction ends. Without it, a claim committed between this read and a later UPDATE
+    would be overwritten unseen.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(ExceptionRow)
+            .where(ExceptionRow.exception_id == exception_id)
+            .values(status=ExceptionRow.status)
+            .execution_options(synchronize_session=False)
+        )
+    return session.get(ExceptionRow, exception_id, with_for_update=True)
+
+
 def _claim_holder(session: Session, exception_id: str) -> str | None:
     """Return who holds the latest claim on an exception (the API key's name), or None when it was never claimed."""
     return session.scalar(
@@ -901,8 +931,8 @@ def _claim_holder(session: Session, exception_id: str) -> str | None:
 def _set_decided_status(session: Session, exception_id: str, status: str, *, reopening: bool, at: dt.datetime) -> None:
     """Set the status a decision gives, unless another decision resolved the exception meanwhile.
 
-    The status condition is in the UPDATE itself because SQLite reads outside the write
-    transaction: the SELECT before may be stale, but the UPDATE sees the committed row.
+    The row was read under the lock of :func:`_locked_exception`; the status condition in the
+    UPDATE checks the committed row once more at no cost.
     """
     resolved = ExceptionRow.status == RESOLVED_STATUS
     result = session.execute(

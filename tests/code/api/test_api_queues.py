@@ -106,6 +106,36 @@ def test_concurrent_claims_never_share_item(store, make_exception, make_predicti
     assert len(set(claimed)) == 30
 
 
+def test_claim_made_while_a_decision_runs_is_not_overwritten(store, make_exception, make_prediction, monkeypatch) -> None:
+    """A claim that starts between a decision's read and its status change waits, then takes another item."""
+    from workflow.store import governance
+
+    store.add_exceptions([make_exception("EXC-A"), make_exception("EXC-B")])
+    store.add_predictions([
+        make_prediction("P-A", "EXC-A", route="review", queue="review", predicted_priority="high"),
+        make_prediction("P-B", "EXC-B", route="review", queue="review", predicted_priority="low"),
+    ])
+    claims: list = []
+    claimant = threading.Thread(target=lambda: claims.append(claim_next(store, queue="review", reviewer="alice")))
+    set_status = governance._set_decided_status
+
+    def claim_then_set_status(*args, **kwargs):
+        # Alice claims after the decision has read EXC-A, before it changes the status. Given a
+        # moment, an unguarded claim would finish here and the decision would overwrite it; a
+        # guarded one waits for the decision's transaction to end.
+        claimant.start()
+        claimant.join(timeout=1.0)
+        return set_status(*args, **kwargs)
+
+    monkeypatch.setattr(governance, "_set_decided_status", claim_then_set_status)
+    decision = record_decision(store, exception_id="EXC-A", action="accept", decided_by="bob")
+    claimant.join(timeout=60)
+
+    assert decision["decided_by"] == "bob"
+    assert claims == [{"exception_id": "EXC-B", "queue": "review", "assigned_to": "alice"}]
+    assert store.get_exception("EXC-A")["status"] == "reviewed"
+
+
 # Decisions
 
 

@@ -248,11 +248,21 @@ def test_json_sent_as_text_names_the_content_type(decided, path) -> None:
     assert "MEM0001" not in response.text
 
 
-def test_array_body_asks_for_one_object(api) -> None:
-    response = api.post("/v1/triage", content=b"[]", headers={"Content-Type": "application/json"})
+@pytest.mark.parametrize("body", [b"[]", b"null", b"true", b'"text"', b"12"])
+def test_json_value_other_than_an_object_asks_for_one_object(api, body) -> None:
+    response = api.post("/v1/triage", content=body, headers={"Content-Type": "application/json"})
 
     assert response.status_code == 422
     assert response.json()["detail"].startswith("The request body must be one JSON object")
+
+
+@pytest.mark.parametrize("path", ["/v1/triage", "/v1/exceptions/EXC-DEC/decision"])
+def test_json_sent_without_content_type_names_the_header(decided, path) -> None:
+    # httpx sends bytes given as content without a Content-Type header.
+    response = decided.client.post(path, content=b'{"decision": "accept"}', headers=decided.headers["admin"])
+
+    assert response.status_code == 422
+    assert "Content-Type header is missing" in response.json()["detail"]
 
 
 # Closed filter values
