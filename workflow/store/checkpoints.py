@@ -13,6 +13,12 @@ arriving, because some frames are always newer than the copy. So when the log pa
 ``RESTART_LOG_FRAMES`` the thread follows with a RESTART checkpoint: it holds off writers while it
 copies the few frames the passive pass left, then the next commit starts the log from the
 beginning. Its busy timeout is short, so a long read makes it give up, not stall the writers.
+
+NOTE: with ``synchronous=normal`` each checkpoint flushes the log and the database file to disk,
+and commits that run during a flush take longer. In process, one exception per request, 2,400
+requests: p99 of the whole request 2.3 to 4.9 ms with this thread, 1.7 ms with
+``synchronous=off`` or with no checkpoint during the run. Checkpoints at a log-size threshold
+measured worse (p99 3.1 to 5.3 ms); checkpoints timed to gaps between requests are untested.
 """
 
 from __future__ import annotations
