@@ -8,11 +8,12 @@ amounts sit inside ``evidence`` next to the detector's ``details``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from workflow.records import ExceptionRecord, Source
 
@@ -27,24 +28,38 @@ __all__ = [
 ]
 
 MAX_BATCH = 1000
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # PostgreSQL text columns reject the NUL character, so it is rejected here as an invalid value.
 NO_NUL = r"^[^\x00]*$"
 
 CODE_FIELDS = ("group_codes", "carc_codes", "rarc_codes", "procedure_codes", "diagnosis_codes")
 AMOUNT_FIELDS = ("billed_amount", "paid_amount")
+# The keys of ``evidence`` as the store keeps it and GET /v1/exceptions/{id} returns it.
+STORED_EVIDENCE_KEYS = frozenset({"details", *CODE_FIELDS, *AMOUNT_FIELDS})
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
 X12Id = Annotated[str, Field(min_length=1, max_length=80, pattern=NO_NUL)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
-Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False)]
+CENT = Decimal("0.01")
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    # "125.4", "1E+2" and "125.400" are the same amounts as "125.40", "100.00" and "125.40"; the
+    # store and the responses show every amount with two decimals.
+    return value.quantize(CENT)
+
+
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False), AfterValidator(_to_cents)]
 CodeList = Annotated[list[Annotated[str, Field(max_length=80)]], Field(max_length=200)]
 
 
 def _reject_numeric_date(value: Any) -> Any:
-    # Pydantic reads a number as Unix time, so 86400 would become 1970-01-02; a workflow system
-    # that sends a number for a date has a bug that should surface here.
+    # Pydantic reads a number, or a string of digits, as Unix time, so 86400 or "86400" would
+    # become 1970-01-02; a workflow system that sends one has a bug that should surface here.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError("expected a date as a YYYY-MM-DD string, not a number")
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("expected a date as a YYYY-MM-DD string, such as 2026-09-03")
     return value
 
 
@@ -110,7 +125,14 @@ class ExceptionIn(BaseModel):
         if not isinstance(data, dict):
             return data
         evidence = data.get("evidence")
-        if not (isinstance(evidence, dict) and "details" in evidence and any(k in evidence for k in CODE_FIELDS)):
+        # Only the exact stored shape is lifted, so a caller's own evidence that happens to hold a
+        # "details" key beside other keys is kept as it was sent.
+        if not (
+            isinstance(evidence, dict)
+            and "details" in evidence
+            and any(k in evidence for k in CODE_FIELDS)
+            and evidence.keys() <= STORED_EVIDENCE_KEYS
+        ):
             return data
         lifted = dict(data)
         for name in (*CODE_FIELDS, *AMOUNT_FIELDS):

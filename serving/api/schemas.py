@@ -291,7 +291,7 @@ class ClaimResponse(BaseModel):
 
 class ReleaseResponse(BaseModel):
     exception_id: str
-    queue: str | None
+    queue: str | None = Field(description="The queue the exception is in after the release.")
     status: str = Field(description="The exception's status after the release: in_review, auto_routed or open.")
 
 

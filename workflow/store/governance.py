@@ -315,7 +315,11 @@ def _save_write(session: Session, write: ApiPredictionWrite, now: dt.datetime) -
     # The INSERTs are Core statements on tables. Session.execute would run ORM checks and then
     # hand them to this same connection, so calling the connection saves those checks.
     connection = session.connection()
-    candidates = {e.exception_id: e for e in new_exceptions}
+    # A batch may name one new exception twice; the first body is the one stored, as the
+    # response reports it created by the first result.
+    candidates: dict[str, ExceptionRecord] = {}
+    for exception in new_exceptions:
+        candidates.setdefault(exception.exception_id, exception)
     if candidates and _inserts_skip_select(connection) and all(p.exception_id in candidates for p in predictions):
         state, fresh, moves, routed_events = _insert_then_route(connection, predictions, candidates, now)
     else:
@@ -366,6 +370,9 @@ def _select_then_insert(
     now: dt.datetime,
 ) -> _Routed:
     """Look up which exceptions are stored, route, then insert the new ones already routed."""
+    from workflow.store.store import take_write_lock
+
+    take_write_lock(connection)
     wanted = list(candidates) + [p.exception_id for p in predictions]
     state = _exception_states(connection, list(dict.fromkeys(wanted)))
     fresh = {exception_id: e for exception_id, e in candidates.items() if exception_id not in state}
@@ -479,14 +486,20 @@ def _require_stored(predictions: Sequence[PredictionRecord], state: dict[str, tu
 
 
 def _exception_states(connection: Connection, exception_ids: list[str]) -> dict[str, tuple[str, str | None]]:
-    """Return the status and queue of each stored exception among ``exception_ids``."""
+    """Return the status and queue of each stored exception among ``exception_ids``.
+
+    On PostgreSQL the rows stay locked until the transaction ends, so a claim cannot change a
+    status between this read and the routing UPDATE based on it. On SQLite the caller's INSERT
+    has taken the write lock already, or the transaction took it first (``take_write_lock``).
+    """
     # A Core select on the table skips the ORM's result handling: about 20 us of 120 per call.
     table = ExceptionRow.__table__
     state: dict[str, tuple[str, str | None]] = {}
     for chunk in queries.chunked(exception_ids):
-        rows = connection.execute(
-            select(table.c.exception_id, table.c.status, table.c.queue).where(table.c.exception_id.in_(chunk))
-        )
+        query = select(table.c.exception_id, table.c.status, table.c.queue).where(table.c.exception_id.in_(chunk))
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        rows = connection.execute(query)
         state.update({exception_id: (status, queue) for exception_id, status, queue in rows})
     return state
 
@@ -703,8 +716,9 @@ def release_claim(store: Store, *, exception_id: str, released_by: str, override
     """Give a claimed exception back to its queue, so the next claim may hand it to someone else.
 
     Only the reviewer holding the claim may release it, unless ``override_claim`` is set (the API
-    sets it for admin keys). The exception stays in its queue and goes back to the status its
-    latest prediction's route gives. A ``released`` audit event names the claim's holder.
+    sets it for admin keys). The exception takes the status and queue its latest prediction's
+    route gives, as if routed now; without a prediction it becomes ``open`` in its queue. A
+    ``released`` audit event names the claim's holder.
 
     Returns the exception id, queue and new status, or None when the exception does not exist.
     Raises NotClaimedError when it is not claimed and ClaimedByAnotherError when another
@@ -722,31 +736,36 @@ def release_claim(store: Store, *, exception_id: str, released_by: str, override
         holder = _claim_holder(session, exception_id)
         if holder != released_by and not override_claim:
             raise ClaimedByAnotherError(f"exception {exception_id} is claimed by another reviewer")
-        route = session.scalar(
-            select(PredictionRow.route)
+        latest = session.execute(
+            select(PredictionRow.route, PredictionRow.queue)
             .where(PredictionRow.exception_id == exception_id)
             .order_by(PredictionRow.created_at.desc(), PredictionRow.prediction_id.desc())
             .limit(1)
-        )
-        new_status = _status_after_release(route)
+        ).first()
+        # Routing leaves a claimed exception alone, so the latest prediction may not have moved
+        # it. The release applies that prediction's route now, and status and queue agree.
+        new_status = _status_after_release(latest.route if latest is not None else None)
+        new_queue = latest.queue if latest is not None else exception.queue
         # _locked_exception keeps the row as it was read; the status condition in the UPDATE
         # checks it once more at no cost.
         result = session.execute(
             update(ExceptionRow)
             .where(ExceptionRow.exception_id == exception_id, ExceptionRow.status == ASSIGNED_STATUS)
-            .values(status=new_status, updated_at=now)
+            .values(status=new_status, queue=new_queue, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
             raise NotClaimedError(f"exception {exception_id} was decided or released by a concurrent request")
-        details = {"queue": exception.queue, "from_status": ASSIGNED_STATUS, "to_status": new_status, "claimed_by": holder}
+        details = {
+            "from_status": ASSIGNED_STATUS, "to_status": new_status,
+            "from_queue": exception.queue, "to_queue": new_queue, "claimed_by": holder,
+        }
         session.execute(
             insert(AuditEventRow),
             [_audit_event(entity_id=exception_id, action="released", actor=released_by, at=now, details=details)],
         )
-        queue = exception.queue
-    logger.info("exception %s released to queue %s", exception_id, queue)
-    return {"exception_id": exception_id, "queue": queue, "status": new_status}
+    logger.info("exception %s released to queue %s", exception_id, new_queue)
+    return {"exception_id": exception_id, "queue": new_queue, "status": new_status}
 
 
 def _status_after_release(route: str | None) -> str:
@@ -902,19 +921,13 @@ def record_decision(
 def _locked_exception(session: Session, exception_id: str) -> ExceptionRow | None:
     """Read an exception so that no other transaction changes it before this one ends.
 
-    PostgreSQL locks the row (``FOR UPDATE``). SQLite has no row locks, so the transaction's first
-    statement is an UPDATE that changes nothing: it takes the database's write lock, and every
-    read after it sees the latest commit, which no claim, release or decision can change until
-    this transaction ends. Without it, a claim committed between this read and a later UPDATE
-    would be overwritten unseen.
+    PostgreSQL locks the row (``FOR UPDATE``); SQLite takes the database's write lock first (see
+    :func:`workflow.store.store.take_write_lock`), so a claim, release or decision made meanwhile
+    waits for this transaction instead of being overwritten unseen.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(ExceptionRow)
-            .where(ExceptionRow.exception_id == exception_id)
-            .values(status=ExceptionRow.status)
-            .execution_options(synchronize_session=False)
-        )
+    from workflow.store.store import take_write_lock
+
+    take_write_lock(session)
     return session.get(ExceptionRow, exception_id, with_for_update=True)
 
 

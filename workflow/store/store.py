@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -376,6 +376,8 @@ class Store:
         and stores nothing, when a prediction names an exception that is not stored.
         """
         with self._transaction("add predictions") as session:
+            # Routing reads each exception's status, and a claim must not slip in before the UPDATE.
+            take_write_lock(session)
             stored = _stored_ids(session, PredictionRow.prediction_id, [p.prediction_id for p in predictions])
             inserted = 0
             for prediction in predictions:
@@ -517,9 +519,25 @@ def _audit_event(
     }
 
 
+def take_write_lock(session: Session | Connection) -> None:
+    """On SQLite, make the session's transaction hold the database's write lock from now on.
+
+    SQLite reads outside the write transaction: a status read before the first write may be
+    stale by the time an UPDATE based on it runs, so a claim committed in between would be
+    overwritten unseen. An UPDATE that matches no row still takes the write lock, and every read
+    after it sees the latest commit, which no other connection can change until this transaction ends.
+    It must be the transaction's first statement, because a transaction that has read cannot take
+    the lock once another connection has committed. PostgreSQL locks rows with ``FOR UPDATE``
+    instead, so this does nothing there.
+    """
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if dialect.name == "sqlite":
+        session.execute(text("UPDATE exceptions SET status = status WHERE 0"))
+
+
 def _apply_prediction(session: Session, prediction: PredictionRecord) -> None:
     """Insert one prediction and move its exception to the status and queue the route implies."""
-    exception = session.get(ExceptionRow, prediction.exception_id)
+    exception = session.get(ExceptionRow, prediction.exception_id, with_for_update=True)
     if exception is None:
         raise StoreError(
             f"prediction {prediction.prediction_id} names exception {prediction.exception_id}, "

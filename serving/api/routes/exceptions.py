@@ -204,9 +204,9 @@ def release(caller: ReviewerOrAdmin, store: StoreDep, exception_id: ExceptionId)
     """Give a claimed exception back to its queue undecided, so the next claim may hand it to someone else.
 
     The reviewer who claimed it may release it; an admin key may release anyone's claim. The
-    exception goes back to `in_review` (`auto_routed` when its latest prediction routed it
-    automatically), stays in its queue, and gets a `released` audit event naming the claim's
-    holder. An exception that is not claimed gets 409, as does another reviewer's claim.
+    exception takes the status and queue of its latest prediction's route (`in_review` in
+    `review`, or `auto_routed` in an `auto.*` queue), as if routed now, and gets a `released`
+    audit event naming the claim's holder. An exception that is not claimed gets 409, as does another reviewer's claim.
     """
     try:
         released = release_claim(

@@ -136,6 +136,38 @@ def test_claim_made_while_a_decision_runs_is_not_overwritten(store, make_excepti
     assert store.get_exception("EXC-A")["status"] == "reviewed"
 
 
+def test_claim_made_while_a_retriage_routes_is_not_overwritten(store, make_exception, make_prediction, monkeypatch) -> None:
+    """A claim that starts between re-triage's status read and its routing UPDATE is never undone."""
+    from workflow.store import governance
+
+    store.add_exceptions([make_exception("EXC-R")])
+    store.add_predictions([make_prediction("P-R1", "EXC-R", route="review", queue="review")])
+    claims: list = []
+    claimant = threading.Thread(target=lambda: claims.append(claim_next(store, queue="review", reviewer="alice")))
+    require_stored = governance._require_stored
+
+    def claim_then_route(*args, **kwargs):
+        # Re-triage has read EXC-R as in_review and is about to route it to an auto queue.
+        if not claimant.is_alive() and not claims:
+            claimant.start()
+            claimant.join(timeout=1.0)
+        return require_stored(*args, **kwargs)
+
+    monkeypatch.setattr(governance, "_require_stored", claim_then_route)
+    governance.save_api_predictions(
+        store, [make_prediction("P-R2", "EXC-R", predicted_type="coding", route="auto", queue="auto.coding")], [],
+        new_exceptions=[make_exception("EXC-R")], actor="api:test",
+    )
+    claimant.join(timeout=60)
+
+    stored = store.get_exception("EXC-R")
+    if claims and claims[0] is not None:
+        assert stored["status"] == "assigned"
+        assert stored["queue"] == "review"
+    else:
+        assert stored["status"] == "auto_routed"
+
+
 # Decisions
 
 
@@ -288,6 +320,20 @@ def test_auto_routed_item_is_released_as_auto_routed(queued) -> None:
     response = queued.post("/v1/exceptions/EXC-AUTO/release", role="reviewer")
 
     assert response.json()["status"] == "auto_routed"
+
+
+def test_release_applies_a_prediction_made_during_the_claim(queued, make_prediction) -> None:
+    claimed = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+    queued.store.add_predictions([
+        make_prediction("P-LATER", claimed, predicted_type="coding", route="auto", queue="auto.coding")
+    ])
+    assert queued.get(f"/v1/exceptions/{claimed}").json()["status"] == "assigned"
+
+    response = queued.post(f"/v1/exceptions/{claimed}/release", role="reviewer")
+
+    assert response.json() == {"exception_id": claimed, "queue": "auto.coding", "status": "auto_routed"}
+    released = queued.get(f"/v1/exceptions/{claimed}").json()["audit_events"][-1]
+    assert (released["details"]["from_queue"], released["details"]["to_queue"]) == ("review", "auto.coding")
 
 
 @pytest.mark.parametrize(("exception_id", "status"), [("EXC-LOW", 409), ("EXC-NOPE", 404)])

@@ -471,6 +471,47 @@ def test_repeated_id_reports_one_creation(api, make_exception) -> None:
     assert api.store.counts()["predictions"] == 2
 
 
+def test_repeated_id_stores_the_first_body(api, make_exception) -> None:
+    first = _body(make_exception, "EXC-TWICE")
+    second = {**first, "code": "other.code", "amount_at_risk": "9999.00"}
+
+    api.post("/v1/triage", json={"exceptions": [first, second]})
+
+    stored = api.get("/v1/exceptions/EXC-TWICE").json()
+    assert stored["code"] == first["code"]
+    assert stored["amount_at_risk"] == first["amount_at_risk"]
+
+
+@pytest.mark.parametrize("value", ["86400", "0", "20261001", "2026-9-3", "2026-09-03T00:00:00"])
+def test_date_string_other_than_year_month_day_is_problem(api, make_exception, value) -> None:
+    response = api.post("/v1/triage", json={**_body(make_exception), "service_date": value})
+
+    assert response.status_code == 422
+    assert "YYYY-MM-DD" in response.text
+    assert f'"{value}"' not in response.text
+
+
+def test_amounts_come_back_in_cents(api, make_exception) -> None:
+    body = {**_body(make_exception, "EXC-CENTS"), "amount_at_risk": "1E+2", "billed_amount": "125.4",
+            "paid_amount": "5"}
+
+    api.post("/v1/triage", json=body)
+
+    stored = api.get("/v1/exceptions/EXC-CENTS").json()
+    assert (stored["amount_at_risk"], stored["billed_amount"], stored["paid_amount"]) == ("100.00", "125.40", "5.00")
+
+
+def test_own_evidence_with_a_details_key_is_kept_as_sent(api, make_exception) -> None:
+    evidence = {"details": {"x": 1}, "carc_codes": ["16"], "adjustments": [{"group": "CO", "reason": "16"}]}
+    body = {**_body(make_exception, "EXC-OWN"), "carc_codes": [], "evidence": evidence}
+
+    api.post("/v1/triage", json=body)
+
+    stored = api.get("/v1/exceptions/EXC-OWN").json()
+    assert stored["evidence"]["details"] == evidence
+    assert stored["carc_codes"] == []
+
+
 @pytest.mark.parametrize("field", ["detected_on", "service_date"])
 def test_numeric_date_is_problem(api, make_exception, field) -> None:
     body = {**_body(make_exception), field: 86400}
