@@ -60,13 +60,15 @@ def adjustments_by_size(payload: Mapping[str, Any]) -> list[tuple[str, str, floa
 
     The evidence of a payment exception lists every CAS triplet with its amount. When it does not,
     the group and reason code lists of the exception stand in, with unknown amounts, in their order.
+    An entry without a reason code is left out, so a caller's partial adjustments do not hide the
+    codes it sent in the lists.
     """
     evidence = payload.get("evidence") or {}
     adjustments = evidence.get("adjustments") or [] if isinstance(evidence, Mapping) else []
     triplets = [
-        (str(adj.get("group", "")), str(adj.get("reason", "")), to_float(adj.get("amount")))
+        (str(adj.get("group", "")), str(adj["reason"]), to_float(adj.get("amount")))
         for adj in adjustments
-        if isinstance(adj, Mapping)
+        if isinstance(adj, Mapping) and adj.get("reason") not in (None, "")
     ]
     if not triplets:
         groups = payload.get("group_codes") or []

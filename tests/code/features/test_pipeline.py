@@ -213,3 +213,20 @@ def test_encoding_sees_levels_fitted_after_an_earlier_encoding():
     spec.fit([{"payer_id": "A"}, {"payer_id": "B"}])
 
     assert spec.encode([{"payer_id": "B"}])[0, column] == 1.0
+
+
+def test_adjustments_without_reason_leave_the_code_lists_in_charge() -> None:
+    from features.payload import primary_carc
+
+    payload = {"group_codes": ["CO"], "carc_codes": ["16"], "evidence": {"adjustments": [{"group": "CO", "amount": "5"}]}}
+
+    assert primary_carc(payload) == "16"
+
+
+def test_adjustment_reason_outranks_the_code_lists() -> None:
+    from features.payload import primary_carc
+
+    payload = {"group_codes": ["CO"], "carc_codes": ["16"],
+               "evidence": {"adjustments": [{"group": "CO", "reason": "45", "amount": "5"}]}}
+
+    assert primary_carc(payload) == "45"
