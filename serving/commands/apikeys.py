@@ -41,18 +41,28 @@ def create_command(
     typer.echo(key)
 
 
+# The actor of the audit events a revocation writes when it releases the key's claims.
+REVOKE_ACTOR = "cli:apikeys-revoke"
+
+
 @apikeys_app.command("revoke")
 def revoke_command(
     name: Annotated[str, typer.Argument(help="name of the key to revoke")],
     db: DbOption = None,
 ) -> None:
-    """Revoke an API key; the API rejects it within TRIAGE_API_KEY_CACHE_SECONDS."""
-    from workflow.store import open_store
-    from workflow.store.governance import revoke_api_key
+    """Revoke an API key; the API rejects it within TRIAGE_API_KEY_CACHE_SECONDS.
 
+    Exceptions the key claimed and did not decide go back to their queues.
+    """
+    from workflow.store import open_store
+    from workflow.store.governance import release_claims_of, revoke_api_key
+
+    released: list[str] = []
     try:
         with open_store(db or Settings().store_url) as store:
             revoked = revoke_api_key(store, name)
+            if revoked:
+                released = release_claims_of(store, holder=name, released_by=REVOKE_ACTOR)
     except TriageError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=2) from None
@@ -60,6 +70,9 @@ def revoke_command(
         console.print(f"[red]error:[/red] no active API key is named {name!r}")
         raise typer.Exit(code=1)
     console.print(f"revoked key {name}")
+    if released:
+        noun = "exception" if len(released) == 1 else "exceptions"
+        console.print(f"released {len(released)} {noun} it had claimed back to their queues")
 
 
 @apikeys_app.command("list")

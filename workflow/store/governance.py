@@ -69,6 +69,7 @@ __all__ = [
     "PredictionContext",
     "claim_next",
     "release_claim",
+    "release_claims_of",
     "compute_kpis",
     "count_active_api_keys",
     "create_api_key",
@@ -724,9 +725,6 @@ def release_claim(store: Store, *, exception_id: str, released_by: str, override
     Raises NotClaimedError when it is not claimed and ClaimedByAnotherError when another
     reviewer holds it.
     """
-    from workflow.store.store import _audit_event
-
-    now = utc_now()
     with store._transaction(f"release exception {exception_id}") as session:
         exception = _locked_exception(session, exception_id)
         if exception is None:
@@ -736,35 +734,72 @@ def release_claim(store: Store, *, exception_id: str, released_by: str, override
         holder = _claim_holder(session, exception_id)
         if holder != released_by and not override_claim:
             raise ClaimedByAnotherError(f"exception {exception_id} is claimed by another reviewer")
-        latest = session.execute(
-            select(PredictionRow.route, PredictionRow.queue)
-            .where(PredictionRow.exception_id == exception_id)
-            .order_by(PredictionRow.created_at.desc(), PredictionRow.prediction_id.desc())
-            .limit(1)
-        ).first()
-        # Routing leaves a claimed exception alone, so the latest prediction may not have moved
-        # it. The release applies that prediction's route now, and status and queue agree.
-        new_status = _status_after_release(latest.route if latest is not None else None)
-        new_queue = latest.queue if latest is not None else exception.queue
-        # _locked_exception keeps the row as it was read; the status condition in the UPDATE
-        # checks it once more at no cost.
-        result = session.execute(
-            update(ExceptionRow)
-            .where(ExceptionRow.exception_id == exception_id, ExceptionRow.status == ASSIGNED_STATUS)
-            .values(status=new_status, queue=new_queue, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise NotClaimedError(f"exception {exception_id} was decided or released by a concurrent request")
-        details = {
-            "from_status": ASSIGNED_STATUS, "to_status": new_status,
-            "from_queue": exception.queue, "to_queue": new_queue, "claimed_by": holder,
-        }
-        session.execute(
-            insert(AuditEventRow),
-            [_audit_event(entity_id=exception_id, action="released", actor=released_by, at=now, details=details)],
-        )
-    logger.info("exception %s released to queue %s", exception_id, new_queue)
+        released = _release_locked(session, exception, holder=holder, released_by=released_by)
+    logger.info("exception %s released to queue %s", exception_id, released["queue"])
+    return released
+
+
+def release_claims_of(store: Store, *, holder: str, released_by: str) -> list[str]:
+    """Give every exception ``holder`` has claimed and not decided back to its queue; return their ids.
+
+    ``triage apikeys revoke`` calls this, so the items of a key that is revoked (a reviewer who
+    left) go back to the queues instead of waiting for a key created again under the same name.
+    Each release is its own transaction, as :func:`release_claim`, with ``released_by`` as actor.
+    """
+    with store._sessions() as session:
+        candidates = list(session.scalars(
+            select(AssignmentRow.exception_id)
+            .join(ExceptionRow, ExceptionRow.exception_id == AssignmentRow.exception_id)
+            .where(AssignmentRow.assigned_to == holder, ExceptionRow.status == ASSIGNED_STATUS)
+            .distinct()
+        ))
+    released = []
+    for exception_id in candidates:
+        with store._transaction(f"release exception {exception_id}") as session:
+            exception = _locked_exception(session, exception_id)
+            # Read again under the lock: the claim may have been decided, or taken over, since.
+            if exception is None or exception.status != ASSIGNED_STATUS or _claim_holder(session, exception_id) != holder:
+                continue
+            _release_locked(session, exception, holder=holder, released_by=released_by)
+        released.append(exception_id)
+    logger.info("released %d claims of a revoked key", len(released))
+    return released
+
+
+def _release_locked(session: Session, exception: ExceptionRow, *, holder: str | None, released_by: str) -> dict[str, Any]:
+    """Release a claimed exception whose row the session has locked; return its id, queue and status."""
+    from workflow.store.store import _audit_event
+
+    now = utc_now()
+    exception_id = exception.exception_id
+    latest = session.execute(
+        select(PredictionRow.route, PredictionRow.queue)
+        .where(PredictionRow.exception_id == exception_id)
+        .order_by(PredictionRow.created_at.desc(), PredictionRow.prediction_id.desc())
+        .limit(1)
+    ).first()
+    # Routing leaves a claimed exception alone, so the latest prediction may not have moved
+    # it. The release applies that prediction's route now, and status and queue agree.
+    new_status = _status_after_release(latest.route if latest is not None else None)
+    new_queue = latest.queue if latest is not None else exception.queue
+    # _locked_exception keeps the row as it was read; the status condition in the UPDATE
+    # checks it once more at no cost.
+    result = session.execute(
+        update(ExceptionRow)
+        .where(ExceptionRow.exception_id == exception_id, ExceptionRow.status == ASSIGNED_STATUS)
+        .values(status=new_status, queue=new_queue, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise NotClaimedError(f"exception {exception_id} was decided or released by a concurrent request")
+    details = {
+        "from_status": ASSIGNED_STATUS, "to_status": new_status,
+        "from_queue": exception.queue, "to_queue": new_queue, "claimed_by": holder,
+    }
+    session.execute(
+        insert(AuditEventRow),
+        [_audit_event(entity_id=exception_id, action="released", actor=released_by, at=now, details=details)],
+    )
     return {"exception_id": exception_id, "queue": new_queue, "status": new_status}
 
 

@@ -336,6 +336,27 @@ def test_release_applies_a_prediction_made_during_the_claim(queued, make_predict
     assert (released["details"]["from_queue"], released["details"]["to_queue"]) == ("review", "auto.coding")
 
 
+def test_revoking_a_key_releases_its_claims(queued, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+    from workflow.store.governance import create_api_key
+
+    leaver = {"X-API-Key": create_api_key(queued.store, name="leaver", role="reviewer")}
+    held = [queued.client.post("/v1/queues/review/claim", headers=leaver).json()["exception_id"] for _ in range(2)]
+    kept = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+    queued.client.post(f"/v1/exceptions/{held[1]}/decision", headers=leaver, json={"decision": "accept"})
+
+    result = CliRunner().invoke(app, ["apikeys", "revoke", "leaver", "--db", str(queued.store.url)])
+
+    assert result.exit_code == 0
+    assert "released 1 exception it had claimed" in result.stderr
+    assert queued.get(f"/v1/exceptions/{held[0]}").json()["status"] == "in_review"
+    assert queued.get(f"/v1/exceptions/{held[0]}").json()["audit_events"][-1]["actor"] == "cli:apikeys-revoke"
+    assert queued.get(f"/v1/exceptions/{held[1]}").json()["status"] == "reviewed"
+    assert queued.get(f"/v1/exceptions/{kept}").json()["status"] == "assigned"
+
+
 @pytest.mark.parametrize(("exception_id", "status"), [("EXC-LOW", 409), ("EXC-NOPE", 404)])
 def test_release_without_claim_is_problem(queued, exception_id, status) -> None:
     response = queued.post(f"/v1/exceptions/{exception_id}/release", role="reviewer")
