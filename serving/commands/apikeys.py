@@ -71,8 +71,10 @@ def revoke_command(
         raise typer.Exit(code=1)
     console.print(f"revoked key {name}")
     if released:
-        noun = "exception" if len(released) == 1 else "exceptions"
-        console.print(f"released {len(released)} {noun} it had claimed back to their queues")
+        if len(released) == 1:
+            console.print("released 1 exception it had claimed back to its queue")
+        else:
+            console.print(f"released {len(released)} exceptions it had claimed back to their queues")
 
 
 @apikeys_app.command("list")

@@ -190,6 +190,17 @@ def _finding_values(finding: Finding, document_id: str) -> dict[str, Any]:
     }
 
 
+def _at_least_cents(amount: Decimal) -> Decimal:
+    """Return ``amount`` with two decimals when it has fewer ("935" becomes "935.00"), else as it is.
+
+    An X12 amount such as ``935`` or ``12.5`` has fewer decimals than the API shows. Padding it is
+    exact. Rounding an amount with more decimals would change it, so such an amount stays.
+    """
+    if amount.is_finite() and int(amount.as_tuple().exponent) > -2:
+        return amount.quantize(Decimal("0.01"))
+    return amount
+
+
 def exception_values(
     exception: ExceptionRecord, run_id: str | None, created_at: dt.datetime
 ) -> dict[str, Any]:
@@ -197,7 +208,7 @@ def exception_values(
     evidence: dict[str, Any] = {name: list(getattr(exception, name)) for name in EVIDENCE_CODE_FIELDS}
     for name in EVIDENCE_AMOUNT_FIELDS:
         amount = getattr(exception, name)
-        evidence[name] = None if amount is None else str(amount)
+        evidence[name] = None if amount is None else str(_at_least_cents(amount))
     evidence["details"] = record_to_dict(exception.evidence)
 
     return {

@@ -350,7 +350,7 @@ def test_revoking_a_key_releases_its_claims(queued, tmp_path) -> None:
     result = CliRunner().invoke(app, ["apikeys", "revoke", "leaver", "--db", str(queued.store.url)])
 
     assert result.exit_code == 0
-    assert "released 1 exception it had claimed" in result.stderr
+    assert "released 1 exception it had claimed back to its queue" in result.stderr
     assert queued.get(f"/v1/exceptions/{held[0]}").json()["status"] == "in_review"
     assert queued.get(f"/v1/exceptions/{held[0]}").json()["audit_events"][-1]["actor"] == "cli:apikeys-revoke"
     assert queued.get(f"/v1/exceptions/{held[1]}").json()["status"] == "reviewed"

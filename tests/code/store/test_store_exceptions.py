@@ -338,3 +338,12 @@ def test_exceptions_detected_between_bounds_both_days(store, make_exception) -> 
     found = store.exceptions_detected_between(dt.date(2026, 10, 1), dt.date(2026, 10, 15))
 
     assert [e.exception_id for e in found] == ["EXC-DAY-0", "EXC-DAY-1"]
+
+
+@pytest.mark.parametrize(("billed", "shown"), [("935", "935.00"), ("12.5", "12.50"), ("0", "0.00"), ("1.234", "1.234")])
+def test_evidence_amounts_show_at_least_cents(store, make_exception, billed, shown) -> None:
+    store.add_exceptions([make_exception("EXC-AMT", billed_amount=Decimal(billed), paid_amount=Decimal("0"))])
+
+    evidence = store.get_exception("EXC-AMT")["evidence"]
+
+    assert (evidence["billed_amount"], evidence["paid_amount"]) == (shown, "0.00")
