@@ -44,8 +44,8 @@ CENT = Decimal("0.01")
 
 
 def _to_cents(value: Decimal) -> Decimal:
-    # "125.4", "1E+2" and "125.400" are the same amounts as "125.40", "100.00" and "125.40"; the
-    # store and the responses show every amount with two decimals.
+    # "125.4", "1E+2" and "125.400" are the amounts "125.40", "100.00" and "125.40", and the store
+    # and the responses show every amount with two decimals.
     return value.quantize(CENT)
 
 
@@ -55,7 +55,7 @@ CodeList = Annotated[list[Annotated[str, Field(max_length=80)]], Field(max_lengt
 
 def _reject_numeric_date(value: Any) -> Any:
     # Pydantic reads a number, or a string of digits, as Unix time, so 86400 or "86400" would
-    # become 1970-01-02; a workflow system that sends one has a bug that should surface here.
+    # become 1970-01-02. A workflow system that sends one has a bug, which surfaces here as a 422.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError("expected a date as a YYYY-MM-DD string, not a number")
     if isinstance(value, str) and not ISO_DATE.fullmatch(value):
@@ -177,9 +177,8 @@ class ExceptionIn(BaseModel):
 
 
 def _contains_nul(value: Any) -> bool:
-    # orjson writes NUL as the escape \u0000, so one encode and one byte search rule NUL out of a
-    # whole exception about six times faster than walking it. A hit may be a literal backslash
-    # followed by "u0000", and a value orjson cannot encode proves nothing: both take the walk.
+    # orjson writes NUL as \u0000, so an encode and a byte search clear an exception six times faster
+    # than the walk. A hit may be a literal backslash and "u0000", so it takes the walk, as do values orjson rejects.
     try:
         encoded = orjson.dumps(value)
     except TypeError:

@@ -71,7 +71,10 @@ class DriverInsert:
         if cached is not None:
             return cached
         if dialect.paramstyle != "qmark":
-            raise ValueError(f"driver INSERTs need the qmark parameter style, not {dialect.paramstyle} ({dialect.name})")
+            raise ValueError(
+                f"invalid dialect for a driver INSERT: {dialect.name} uses the {dialect.paramstyle} parameter "
+                "style, not qmark; insert through SQLAlchemy on this database"
+            )
         columns = [self.table.columns[key] for key in keys]
         quote = dialect.identifier_preparer.quote
         sql = (

@@ -524,13 +524,13 @@ def _route_moves(
     the model as actor. Returns the new status, queue and update time of each moved exception
     and the audit events, in prediction order.
     """
-    from workflow.store.store import AUTO_ROUTE, MODEL_MANAGED_STATUSES, _audit_event
+    from workflow.store.store import MODEL_MANAGED_STATUSES, _audit_event, routed_status
 
     moves: dict[str, dict[str, Any]] = {}
     events = []
     for prediction in predictions:
         status, queue = state[prediction.exception_id]
-        new_status = "auto_routed" if prediction.route == AUTO_ROUTE else "in_review"
+        new_status = routed_status(prediction.route)
         if status not in MODEL_MANAGED_STATUSES or (status, queue) == (new_status, prediction.queue):
             continue
         state[prediction.exception_id] = (new_status, prediction.queue)
@@ -723,7 +723,7 @@ def release_claim(store: Store, *, exception_id: str, released_by: str, override
 
     Returns the exception id, queue and new status, or None when the exception does not exist.
     Raises NotClaimedError when it is not claimed and ClaimedByAnotherError when another
-    reviewer holds it.
+    reviewer has claimed it.
     """
     with store._transaction(f"release exception {exception_id}") as session:
         exception = _locked_exception(session, exception_id)
@@ -768,7 +768,7 @@ def release_claims_of(store: Store, *, holder: str, released_by: str) -> list[st
 
 def _release_locked(session: Session, exception: ExceptionRow, *, holder: str | None, released_by: str) -> dict[str, Any]:
     """Release a claimed exception whose row the session has locked; return its id, queue and status."""
-    from workflow.store.store import _audit_event
+    from workflow.store.store import _audit_event, routed_status
 
     now = utc_now()
     exception_id = exception.exception_id
@@ -780,8 +780,10 @@ def _release_locked(session: Session, exception: ExceptionRow, *, holder: str | 
     ).first()
     # Routing leaves a claimed exception alone, so the latest prediction may not have moved
     # it. The release applies that prediction's route now, and status and queue agree.
-    new_status = _status_after_release(latest.route if latest is not None else None)
-    new_queue = latest.queue if latest is not None else exception.queue
+    if latest is None:
+        new_status, new_queue = "open", exception.queue
+    else:
+        new_status, new_queue = routed_status(latest.route), latest.queue
     # _locked_exception keeps the row as it was read; the status condition in the UPDATE
     # checks it once more at no cost.
     result = session.execute(
@@ -801,17 +803,6 @@ def _release_locked(session: Session, exception: ExceptionRow, *, holder: str | 
         [_audit_event(entity_id=exception_id, action="released", actor=released_by, at=now, details=details)],
     )
     return {"exception_id": exception_id, "queue": new_queue, "status": new_status}
-
-
-def _status_after_release(route: str | None) -> str:
-    """Return the status routing gives an exception whose latest prediction has ``route``."""
-    from workflow.store.store import AUTO_ROUTE
-
-    if route is None:
-        return "open"
-    if route == AUTO_ROUTE:
-        return "auto_routed"
-    return "in_review"
 
 
 def queue_stats(store: Store, *, sla_hours: float, now: dt.datetime | None = None) -> list[dict[str, Any]]:
@@ -881,7 +872,7 @@ def record_decision(
 
     Returns the decision, or None when the exception does not exist. Raises AlreadyResolvedError
     for a resolved exception without ``reopen``, ClaimedByAnotherError for an exception another
-    reviewer holds, and ValueError when ``accept`` has no prediction to accept or ``override``
+    reviewer has claimed, and ValueError when ``accept`` has no prediction to accept or ``override``
     leaves the type unknown.
     """
     from workflow.store.store import _audit_event
@@ -967,7 +958,7 @@ def _locked_exception(session: Session, exception_id: str) -> ExceptionRow | Non
 
 
 def _claim_holder(session: Session, exception_id: str) -> str | None:
-    """Return who holds the latest claim on an exception (the API key's name), or None when it was never claimed."""
+    """Return the API key name of the latest claim on an exception, or None when it was never claimed."""
     return session.scalar(
         select(AssignmentRow.assigned_to)
         .where(AssignmentRow.exception_id == exception_id)

@@ -68,6 +68,13 @@ AUTO_ROUTE = "auto"
 MODEL_MANAGED_STATUSES = frozenset({"open", "in_review", "auto_routed"})
 
 
+def routed_status(route: str) -> str:
+    """Return the status a prediction's route gives its exception: auto_routed or in_review."""
+    if route == AUTO_ROUTE:
+        return "auto_routed"
+    return "in_review"
+
+
 @dataclass(frozen=True, slots=True)
 class StoredClaim:
     """The stored columns of one 837 claim that matching needs; ``pk`` is its surrogate key."""
@@ -520,15 +527,14 @@ def _audit_event(
 
 
 def take_write_lock(session: Session | Connection) -> None:
-    """On SQLite, make the session's transaction hold the database's write lock from now on.
+    """Take SQLite's write lock for the session's transaction; do nothing on PostgreSQL.
 
-    SQLite reads outside the write transaction: a status read before the first write may be
-    stale by the time an UPDATE based on it runs, so a claim committed in between would be
-    overwritten unseen. An UPDATE that matches no row still takes the write lock, and every read
-    after it sees the latest commit, which no other connection can change until this transaction ends.
-    It must be the transaction's first statement, because a transaction that has read cannot take
-    the lock once another connection has committed. PostgreSQL locks rows with ``FOR UPDATE``
-    instead, so this does nothing there.
+    On SQLite a status read before the first write may be stale when the UPDATE based on it runs,
+    so a claim committed in between would be overwritten unseen. An UPDATE that matches no row
+    still takes the write lock, and every later read returns the latest commit, which no other
+    connection can change until this transaction ends. Call it as the transaction's first
+    statement, because a transaction that has read cannot take the lock once another connection
+    has committed. PostgreSQL code locks rows with ``FOR UPDATE`` instead.
     """
     dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
     if dialect.name == "sqlite":
@@ -547,7 +553,7 @@ def _apply_prediction(session: Session, prediction: PredictionRecord) -> None:
 
     if exception.status not in MODEL_MANAGED_STATUSES:
         return
-    new_status = "auto_routed" if prediction.route == AUTO_ROUTE else "in_review"
+    new_status = routed_status(prediction.route)
     if (exception.status, exception.queue) == (new_status, prediction.queue):
         return
 

@@ -106,7 +106,7 @@ def test_concurrent_claims_never_share_item(store, make_exception, make_predicti
     assert len(set(claimed)) == 30
 
 
-def test_claim_made_while_a_decision_runs_is_not_overwritten(store, make_exception, make_prediction, monkeypatch) -> None:
+def test_claim_during_decision_survives(store, make_exception, make_prediction, monkeypatch) -> None:
     """A claim that starts between a decision's read and its status change waits, then takes another item."""
     from workflow.store import governance
 
@@ -136,7 +136,7 @@ def test_claim_made_while_a_decision_runs_is_not_overwritten(store, make_excepti
     assert store.get_exception("EXC-A")["status"] == "reviewed"
 
 
-def test_claim_made_while_a_retriage_routes_is_not_overwritten(store, make_exception, make_prediction, monkeypatch) -> None:
+def test_claim_during_retriage_survives(store, make_exception, make_prediction, monkeypatch) -> None:
     """A claim that starts between re-triage's status read and its routing UPDATE is never undone."""
     from workflow.store import governance
 
@@ -277,7 +277,7 @@ def test_unclaimed_item_takes_any_reviewers_decision(queued) -> None:
     assert response.status_code == 201
 
 
-def test_released_item_goes_back_to_its_queue_for_the_next_claim(queued) -> None:
+def test_released_item_is_claimable_again(queued) -> None:
     claimed = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
 
     response = queued.post(f"/v1/exceptions/{claimed}/release", role="reviewer")
@@ -343,18 +343,18 @@ def test_revoking_a_key_releases_its_claims(queued, tmp_path) -> None:
     from workflow.store.governance import create_api_key
 
     leaver = {"X-API-Key": create_api_key(queued.store, name="leaver", role="reviewer")}
-    held = [queued.client.post("/v1/queues/review/claim", headers=leaver).json()["exception_id"] for _ in range(2)]
-    kept = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
-    queued.client.post(f"/v1/exceptions/{held[1]}/decision", headers=leaver, json={"decision": "accept"})
+    leaver_claims = [queued.client.post("/v1/queues/review/claim", headers=leaver).json()["exception_id"] for _ in range(2)]
+    other_claim = queued.post("/v1/queues/review/claim", role="reviewer").json()["exception_id"]
+    queued.client.post(f"/v1/exceptions/{leaver_claims[1]}/decision", headers=leaver, json={"decision": "accept"})
 
     result = CliRunner().invoke(app, ["apikeys", "revoke", "leaver", "--db", str(queued.store.url)])
 
     assert result.exit_code == 0
     assert "released 1 exception it had claimed back to its queue" in result.stderr
-    assert queued.get(f"/v1/exceptions/{held[0]}").json()["status"] == "in_review"
-    assert queued.get(f"/v1/exceptions/{held[0]}").json()["audit_events"][-1]["actor"] == "cli:apikeys-revoke"
-    assert queued.get(f"/v1/exceptions/{held[1]}").json()["status"] == "reviewed"
-    assert queued.get(f"/v1/exceptions/{kept}").json()["status"] == "assigned"
+    assert queued.get(f"/v1/exceptions/{leaver_claims[0]}").json()["status"] == "in_review"
+    assert queued.get(f"/v1/exceptions/{leaver_claims[0]}").json()["audit_events"][-1]["actor"] == "cli:apikeys-revoke"
+    assert queued.get(f"/v1/exceptions/{leaver_claims[1]}").json()["status"] == "reviewed"
+    assert queued.get(f"/v1/exceptions/{other_claim}").json()["status"] == "assigned"
 
 
 @pytest.mark.parametrize(("exception_id", "status"), [("EXC-LOW", 409), ("EXC-NOPE", 404)])

@@ -249,7 +249,7 @@ def test_json_sent_as_text_names_the_content_type(decided, path) -> None:
 
 
 @pytest.mark.parametrize("body", [b"[]", b"null", b"true", b'"text"', b"12"])
-def test_json_value_other_than_an_object_asks_for_one_object(api, body) -> None:
+def test_non_object_json_is_problem(api, body) -> None:
     response = api.post("/v1/triage", content=body, headers={"Content-Type": "application/json"})
 
     assert response.status_code == 422

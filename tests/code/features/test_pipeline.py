@@ -215,7 +215,7 @@ def test_encoding_sees_levels_fitted_after_an_earlier_encoding():
     assert spec.encode([{"payer_id": "B"}])[0, column] == 1.0
 
 
-def test_adjustments_without_reason_leave_the_code_lists_in_charge() -> None:
+def test_reasonless_adjustments_use_code_lists() -> None:
     from features.payload import primary_carc
 
     payload = {"group_codes": ["CO"], "carc_codes": ["16"], "evidence": {"adjustments": [{"group": "CO", "amount": "5"}]}}

@@ -64,7 +64,7 @@ def test_no_rows_inserts_nothing(tmp_path) -> None:
         assert DriverInsert(AuditEventRow.__table__).execute(connection, []) == 0
 
 
-def test_table_with_python_default_is_refused() -> None:
+def test_table_with_python_default_is_rejected() -> None:
     table = Table("with_default", MetaData(), Column("id", Integer, primary_key=True),
                   Column("flag", Boolean, default=False), Column("name", String(8)))
 
@@ -72,7 +72,7 @@ def test_table_with_python_default_is_refused() -> None:
         DriverInsert(table)
 
 
-def test_database_error_is_raised_as_sqlalchemy_error_without_values(tmp_path) -> None:
+def test_database_error_hides_values(tmp_path) -> None:
     from sqlalchemy.exc import IntegrityError
 
     rows = [{**_audit_rows()[0], "entity_id": None}]
